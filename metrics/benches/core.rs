@@ -1,0 +1,79 @@
+//! Criterion benchmarks of the statistics core at the sizes of real use
+//! (2048-d Inception pool3 features). `scripts/bench-core` runs the Python
+//! references on the same shapes for BENCHMARKS.md.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use geneval_metrics::kid::{kid, KidSettings};
+use geneval_metrics::prdc::prdc;
+use geneval_metrics::{frechet_distance, Gaussian, Moments};
+use ndarray::Array2;
+use std::hint::black_box;
+
+const DIM: usize = 2048;
+
+/// Deterministic pseudo-random features (xorshift; uniform in [-1, 1)) with a
+/// per-column scale so covariances are not isotropic.
+fn features(rows: usize, seed: u64) -> Array2<f32> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    Array2::from_shape_fn((rows, DIM), |(_, j)| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let u = (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0;
+        u * (1.0 + (j % 17) as f32 * 0.1)
+    })
+}
+
+fn bench_frechet(c: &mut Criterion) {
+    let a = Gaussian::from_features(features(4096, 1).view()).unwrap();
+    let b = Gaussian::from_features(features(4096, 2).view()).unwrap();
+    let mut group = c.benchmark_group("frechet");
+    group.sample_size(10);
+    group.bench_function("statistics_2048d", |bench| {
+        bench.iter(|| {
+            frechet_distance(black_box(&a), black_box(&b))
+                .unwrap()
+                .value
+        })
+    });
+    group.finish();
+}
+
+fn bench_moments(c: &mut Criterion) {
+    let x = features(50_000, 3);
+    let mut group = c.benchmark_group("moments");
+    group.sample_size(10);
+    group.bench_function("50000x2048_f32", |bench| {
+        bench.iter(|| Moments::from_features(black_box(x.view())).unwrap().count())
+    });
+    group.finish();
+}
+
+fn bench_kid_prdc(c: &mut Criterion) {
+    let a = features(10_000, 4).mapv(f64::from);
+    let b = features(10_000, 5).mapv(f64::from);
+    let mut group = c.benchmark_group("feature_metrics");
+    group.sample_size(10);
+    group.bench_function("kid_defaults_10000x2048", |bench| {
+        bench.iter(|| {
+            kid(
+                black_box(a.view()),
+                black_box(b.view()),
+                &KidSettings::default(),
+            )
+            .unwrap()
+            .mean
+        })
+    });
+    group.bench_function("prdc_k5_10000x2048", |bench| {
+        bench.iter(|| {
+            prdc(black_box(a.view()), black_box(b.view()), 5)
+                .unwrap()
+                .precision
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_frechet, bench_moments, bench_kid_prdc);
+criterion_main!(benches);

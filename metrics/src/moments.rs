@@ -1,0 +1,404 @@
+//! Streaming, mergeable first and second moments of feature vectors, and the
+//! Gaussian they define.
+//!
+//! `Moments` holds `(n, mean, M2)` where `M2 = Σ (x − mean)(x − mean)ᵀ` is the
+//! co-moment matrix, all in f64. A batch is folded in with one matrix product
+//! (`XcᵀXc` over the batch centred at its own mean, lower triangle only), and
+//! two `Moments` combine exactly with the pairwise update of Chan, Golub and
+//! LeVeque (1979):
+//!
+//! ```text
+//! n = na + nb,  δ = mean_b − mean_a,
+//! mean = mean_a + δ·nb/n,  M2 = M2_a + M2_b + δδᵀ·na·nb/n
+//! ```
+//!
+//! The same merge serves batches, threads, shards and machines, so a
+//! statistics file computed in pieces equals one computed in one pass (to
+//! rounding). The covariance is `M2 / (n − 1)` (ddof 1), as
+//! `np.cov(features, rowvar=False)` and pytorch-fid's `--save-stats`.
+
+use crate::error::{MetricsError, Result};
+use crate::finite::{ensure_finite_matrix, ensure_finite_vector};
+use crate::linalg;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+
+/// Rows folded in per matrix product by [`Moments::from_features`]: large
+/// enough for an efficient product, small enough that the f64 copy of a
+/// block of 2048-d features stays at 16 MiB.
+const BLOCK_ROWS: usize = 1024;
+
+/// An element type features may arrive in; converted to f64 on entry.
+pub trait FeatureValue: Copy + Into<f64> + Send + Sync {}
+impl FeatureValue for f32 {}
+impl FeatureValue for f64 {}
+
+/// Streaming count, mean and co-moment matrix of feature vectors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moments {
+    count: u64,
+    mean: Array1<f64>,
+    /// Only the lower triangle (diagonal included) is maintained; the upper
+    /// triangle stays zero so that products can skip it.
+    comoment_lower: Array2<f64>,
+}
+
+impl Moments {
+    /// Empty moments of `dim`-dimensional features.
+    pub fn new(dim: usize) -> Self {
+        Self {
+            count: 0,
+            mean: Array1::zeros(dim),
+            comoment_lower: Array2::zeros((dim, dim)),
+        }
+    }
+
+    /// Rebuilds moments from stored parts (e.g. a partial-statistics file).
+    ///
+    /// `comoment` must be a symmetric `dim × dim` matrix; only its lower
+    /// triangle is used.
+    pub fn from_parts(count: u64, mean: Array1<f64>, comoment: Array2<f64>) -> Result<Self> {
+        let dim = mean.len();
+        if comoment.dim() != (dim, dim) {
+            return Err(MetricsError::NotSquare {
+                what: "co-moment matrix",
+                expected: dim,
+                rows: comoment.nrows(),
+                columns: comoment.ncols(),
+            });
+        }
+        ensure_finite_vector("mean", mean.view())?;
+        ensure_finite_matrix("co-moment matrix", comoment.view())?;
+        if count == 0 && (mean.iter().any(|&v| v != 0.0) || comoment.iter().any(|&v| v != 0.0)) {
+            return Err(MetricsError::InvalidParameter {
+                name: "count",
+                reason: "0 samples but a non-zero mean or co-moment".into(),
+            });
+        }
+        let mut comoment_lower = comoment;
+        for i in 0..dim {
+            for j in (i + 1)..dim {
+                comoment_lower[[i, j]] = 0.0;
+            }
+        }
+        Ok(Self {
+            count,
+            mean,
+            comoment_lower,
+        })
+    }
+
+    /// Moments of all rows of `features` (N × D), in blocks.
+    pub fn from_features<A: FeatureValue>(features: ArrayView2<'_, A>) -> Result<Self> {
+        let mut moments = Self::new(features.ncols());
+        for block in features.axis_chunks_iter(Axis(0), BLOCK_ROWS) {
+            moments.update(block)?;
+        }
+        Ok(moments)
+    }
+
+    /// Feature dimension.
+    pub fn dim(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Number of samples seen.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Mean of the samples seen (zeros when none).
+    pub fn mean(&self) -> ArrayView1<'_, f64> {
+        self.mean.view()
+    }
+
+    /// The full symmetric co-moment matrix `Σ (x − mean)(x − mean)ᵀ`.
+    pub fn comoment(&self) -> Array2<f64> {
+        let mut full = self.comoment_lower.clone();
+        linalg::symmetrize_from_lower(&mut full);
+        full
+    }
+
+    /// Folds a batch of rows (B × D) in. An empty batch is a no-op.
+    ///
+    /// Fails on a dimension mismatch or a non-finite value, naming the
+    /// sample's index counted over everything seen so far.
+    pub fn update<A: FeatureValue>(&mut self, batch: ArrayView2<'_, A>) -> Result<()> {
+        if batch.ncols() != self.dim() {
+            return Err(MetricsError::DimensionMismatch {
+                what: "feature dimension",
+                left: self.dim(),
+                right: batch.ncols(),
+            });
+        }
+        let rows = batch.nrows();
+        if rows == 0 {
+            return Ok(());
+        }
+        let mut centred = batch.mapv(|v| v.into());
+        if let Err(MetricsError::NonFinite {
+            what,
+            row,
+            column,
+            value,
+        }) = ensure_finite_matrix("features", centred.view())
+        {
+            let row = row + self.count as usize;
+            return Err(MetricsError::NonFinite {
+                what,
+                row,
+                column,
+                value,
+            });
+        }
+        let batch_mean = centred.mean_axis(Axis(0)).expect("batch has rows");
+        centred -= &batch_mean;
+        // The batch's own co-moment goes straight into the accumulator (one
+        // product, no D × D temporary); the Chan correction follows.
+        linalg::add_gram_lower(&mut self.comoment_lower, centred.view(), 1.0);
+        self.fold_in(rows as u64, batch_mean);
+        Ok(())
+    }
+
+    /// Merges `other` into `self` exactly (Chan et al.), as if every sample
+    /// of both had been seen by one accumulator.
+    pub fn merge(&mut self, other: &Moments) -> Result<()> {
+        if other.dim() != self.dim() {
+            return Err(MetricsError::DimensionMismatch {
+                what: "feature dimension",
+                left: self.dim(),
+                right: other.dim(),
+            });
+        }
+        self.merge_unchecked(other.clone());
+        Ok(())
+    }
+
+    fn merge_unchecked(&mut self, other: Moments) {
+        if other.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            *self = other;
+            return;
+        }
+        self.comoment_lower += &other.comoment_lower;
+        self.fold_in(other.count, other.mean);
+    }
+
+    /// Completes a merge once the other part's co-moment has been added to
+    /// `comoment_lower`: adds `δδᵀ·na·nb/n` and moves the mean and count.
+    fn fold_in(&mut self, other_count: u64, other_mean: Array1<f64>) {
+        if self.count == 0 {
+            self.count = other_count;
+            self.mean = other_mean;
+            return;
+        }
+        let na = self.count as f64;
+        let nb = other_count as f64;
+        let n = na + nb;
+        let delta = other_mean - &self.mean;
+        let weight = na * nb / n;
+        let delta_slice = delta.as_slice().expect("owned vector is contiguous");
+        for (i, mut row) in self.comoment_lower.rows_mut().into_iter().enumerate() {
+            let di = delta_slice[i] * weight;
+            let row = row.as_slice_mut().expect("owned matrix is row-major");
+            for (m, &dj) in row[..=i].iter_mut().zip(&delta_slice[..=i]) {
+                *m += di * dj;
+            }
+        }
+        self.mean.scaled_add(nb / n, &delta);
+        self.count += other_count;
+    }
+
+    /// The Gaussian `N(mean, M2 / (n − 1))`; needs at least 2 samples.
+    pub fn gaussian(&self) -> Result<Gaussian> {
+        if self.count < 2 {
+            return Err(MetricsError::TooFewSamples {
+                what: "a covariance",
+                needed: 2,
+                got: self.count as usize,
+            });
+        }
+        let mut sigma = self.comoment();
+        sigma /= (self.count - 1) as f64;
+        Ok(Gaussian {
+            mu: self.mean.clone(),
+            sigma,
+        })
+    }
+}
+
+/// A multivariate Gaussian: what pytorch-fid stores as `mu` and `sigma`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gaussian {
+    /// Mean vector (D).
+    pub mu: Array1<f64>,
+    /// Covariance matrix (D × D), symmetric, ddof 1.
+    pub sigma: Array2<f64>,
+}
+
+impl Gaussian {
+    /// Checks shapes and finiteness of stored statistics.
+    pub fn new(mu: Array1<f64>, sigma: Array2<f64>) -> Result<Self> {
+        let dim = mu.len();
+        if sigma.dim() != (dim, dim) {
+            return Err(MetricsError::NotSquare {
+                what: "sigma",
+                expected: dim,
+                rows: sigma.nrows(),
+                columns: sigma.ncols(),
+            });
+        }
+        ensure_finite_vector("mu", mu.view())?;
+        ensure_finite_matrix("sigma", sigma.view())?;
+        Ok(Self { mu, sigma })
+    }
+
+    /// Mean and covariance (ddof 1) of the rows of `features`.
+    pub fn from_features<A: FeatureValue>(features: ArrayView2<'_, A>) -> Result<Self> {
+        Moments::from_features(features)?.gaussian()
+    }
+
+    /// Dimension.
+    pub fn dim(&self) -> usize {
+        self.mu.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{array, s};
+
+    fn sample(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
+        // A small deterministic LCG keeps the tests free of rand.
+        let mut state = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        Array2::from_shape_fn((rows, cols), |(i, j)| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+            u * 3.0 - 1.0 + (i % 3) as f64 * 0.1 + j as f64
+        })
+    }
+
+    fn two_pass_covariance(x: &Array2<f64>) -> (Array1<f64>, Array2<f64>) {
+        let mean = x.mean_axis(Axis(0)).unwrap();
+        let c = x - &mean;
+        let cov = c.t().dot(&c) / (x.nrows() - 1) as f64;
+        (mean, cov)
+    }
+
+    fn assert_close(a: &Array2<f64>, b: &Array2<f64>, rel: f64) {
+        let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (x, y) in a.iter().zip(b.iter()) {
+            assert!((x - y).abs() <= rel * scale, "{x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn matches_two_pass_covariance() {
+        let x = sample(257, 7, 1);
+        let g = Gaussian::from_features(x.view()).unwrap();
+        let (mean, cov) = two_pass_covariance(&x);
+        assert_close(&g.sigma, &cov, 1e-13);
+        for (a, b) in g.mu.iter().zip(mean.iter()) {
+            assert!((a - b).abs() < 1e-13);
+        }
+    }
+
+    #[test]
+    fn batch_size_does_not_change_result() {
+        let x = sample(300, 5, 2);
+        let one = Moments::from_features(x.view()).unwrap();
+        for batch in [1, 2, 7, 64, 299] {
+            let mut m = Moments::new(5);
+            for chunk in x.axis_chunks_iter(Axis(0), batch) {
+                m.update(chunk).unwrap();
+            }
+            assert_eq!(m.count(), 300);
+            assert_close(&m.comoment(), &one.comoment(), 1e-12);
+        }
+    }
+
+    #[test]
+    fn merged_shards_equal_one_pass() {
+        let x = sample(200, 4, 3);
+        let one = Moments::from_features(x.view()).unwrap();
+        let mut a = Moments::from_features(x.slice(s![..50, ..])).unwrap();
+        let b = Moments::from_features(x.slice(s![50..130, ..])).unwrap();
+        let c = Moments::from_features(x.slice(s![130.., ..])).unwrap();
+        a.merge(&b).unwrap();
+        a.merge(&c).unwrap();
+        assert_eq!(a.count(), one.count());
+        assert_close(&a.comoment(), &one.comoment(), 1e-12);
+        let mut empty = Moments::new(4);
+        empty.merge(&a).unwrap();
+        assert_eq!(empty, a);
+    }
+
+    #[test]
+    fn f32_input_is_widened() {
+        let x32 = array![[1.0f32, 2.0], [3.0, 5.0], [0.5, -1.0]];
+        let x64 = x32.mapv(f64::from);
+        assert_eq!(
+            Gaussian::from_features(x32.view()).unwrap(),
+            Gaussian::from_features(x64.view()).unwrap()
+        );
+    }
+
+    #[test]
+    fn thread_count_does_not_change_result() {
+        let x = sample(3000, 64, 4);
+        let many = Moments::from_features(x.view()).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let one = pool.install(|| Moments::from_features(x.view()).unwrap());
+        assert_close(&many.comoment(), &one.comoment(), 1e-12);
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        let mut m = Moments::new(3);
+        assert!(matches!(
+            m.update(array![[1.0, 2.0]].view()),
+            Err(MetricsError::DimensionMismatch {
+                left: 3,
+                right: 2,
+                ..
+            })
+        ));
+        m.update(array![[1.0, 2.0, 3.0]].view()).unwrap();
+        assert!(matches!(
+            m.gaussian(),
+            Err(MetricsError::TooFewSamples { got: 1, .. })
+        ));
+        let err = m
+            .update(array![[0.0, 0.0, 0.0], [1.0, f64::NAN, 0.0]].view())
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                MetricsError::NonFinite {
+                    row: 2,
+                    column: 1,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(Gaussian::new(array![0.0, 1.0], Array2::zeros((2, 3))).is_err());
+    }
+
+    #[test]
+    fn from_parts_round_trip() {
+        let x = sample(20, 3, 5);
+        let m = Moments::from_features(x.view()).unwrap();
+        let back = Moments::from_parts(m.count(), m.mean().to_owned(), m.comoment()).unwrap();
+        assert_eq!(back, m);
+    }
+}

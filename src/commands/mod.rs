@@ -1,0 +1,19 @@
+//! One module per subcommand: each turns parsed arguments into library calls
+//! and returns a result record; `main` prints it.
+
+pub mod fid;
+pub mod is;
+pub mod kid;
+pub mod merge;
+pub mod prdc;
+pub mod stats;
+
+use crate::record::ResultRecord;
+
+/// What a command hands back to `main`: its record and the human summary.
+pub struct Outcome {
+    /// The machine-readable record (`--json`).
+    pub record: ResultRecord,
+    /// The human-readable lines for stdout.
+    pub summary: Vec<String>,
+}

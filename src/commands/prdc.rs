@@ -1,0 +1,56 @@
+//! `geneval prdc REAL.npy FAKE.npy`: precision, recall, density, coverage
+//! (Naeem et al. 2020) and improved precision/recall (Kynkäänniemi et al. 2019).
+
+use super::Outcome;
+use crate::cli::PrdcArgs;
+use crate::input::npy::read_features;
+use crate::record::{input_record, RecordBuilder};
+use anyhow::{Context, Result};
+use geneval_metrics::prdc::{improved_precision_recall, prdc};
+
+/// Runs `geneval prdc`.
+pub fn run(args: &PrdcArgs) -> Result<Outcome> {
+    let mut builder = RecordBuilder::start("prdc");
+    let real = read_features(&args.real).context("reading the real features")?;
+    let fake = read_features(&args.fake).context("reading the generated features")?;
+    let context = || {
+        format!(
+            "computing PRDC of {} and {}",
+            args.real.display(),
+            args.fake.display()
+        )
+    };
+    let dc = prdc(real.view(), fake.view(), args.k).with_context(context)?;
+    let pr =
+        improved_precision_recall(real.view(), fake.view(), args.pr_k).with_context(context)?;
+    let record = builder.record();
+    for (path, f) in [(&args.real, &real), (&args.fake, &fake)] {
+        record.inputs.push(input_record(
+            path,
+            "features",
+            Some(f.nrows() as u64),
+            Some(f.ncols()),
+        ));
+    }
+    record
+        .set("precision", dc.precision)
+        .set("recall", dc.recall)
+        .set("density", dc.density)
+        .set("coverage", dc.coverage)
+        .set("improved_precision", pr.precision)
+        .set("improved_recall", pr.recall)
+        .setting("k", args.k)
+        .setting("pr_k", args.pr_k);
+    let summary = vec![
+        format!("precision (k={}): {}", args.k, dc.precision),
+        format!("recall (k={}):    {}", args.k, dc.recall),
+        format!("density (k={}):   {}", args.k, dc.density),
+        format!("coverage (k={}):  {}", args.k, dc.coverage),
+        format!("improved precision (k={}): {}", args.pr_k, pr.precision),
+        format!("improved recall (k={}):    {}", args.pr_k, pr.recall),
+    ];
+    Ok(Outcome {
+        summary,
+        record: builder.finish(),
+    })
+}

@@ -1,0 +1,9 @@
+//! Everything that turns paths into arrays: feature `.npy` files, statistics
+//! `.npz` files, and the rule that decides which a command-line side is.
+
+pub mod error;
+pub mod npy;
+pub mod npz;
+pub mod side;
+
+pub use error::InputError;

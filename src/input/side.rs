@@ -1,0 +1,100 @@
+//! What one side of a comparison (`geneval fid A B`) is, decided by the path.
+//!
+//! `.npz` is statistics (pytorch-fid's or geneval's partial ones); `.npy` is
+//! an `N × D` feature matrix. Image folders come with the feature extractor.
+
+use super::error::InputError;
+use super::npz::{read_statistics, StatisticsFile};
+use geneval_metrics::Gaussian;
+use ndarray::Array2;
+use std::path::Path;
+
+/// A loaded side of a Fréchet-distance comparison.
+#[derive(Debug, Clone)]
+pub enum FidSide {
+    /// Statistics; `count` is known for partial statistics only.
+    Statistics {
+        /// The Gaussian.
+        gaussian: Gaussian,
+        /// Number of samples, when the file records it.
+        count: Option<u64>,
+    },
+    /// Raw features, one row per sample.
+    Features(Array2<f64>),
+}
+
+impl FidSide {
+    /// Feature dimension.
+    pub fn dim(&self) -> usize {
+        match self {
+            Self::Statistics { gaussian, .. } => gaussian.dim(),
+            Self::Features(f) => f.ncols(),
+        }
+    }
+
+    /// Number of samples, when known.
+    pub fn count(&self) -> Option<u64> {
+        match self {
+            Self::Statistics { count, .. } => *count,
+            Self::Features(f) => Some(f.nrows() as u64),
+        }
+    }
+
+    /// Short name of the input kind for records.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Statistics { count: None, .. } => "statistics",
+            Self::Statistics { .. } => "partial-statistics",
+            Self::Features(_) => "features",
+        }
+    }
+}
+
+/// The kind of file a path names, from its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// `.npz`
+    Statistics,
+    /// `.npy`
+    Features,
+}
+
+/// Classifies a path by extension (case-insensitive).
+pub fn file_kind(path: &Path) -> Result<FileKind, InputError> {
+    if path.is_dir() {
+        return Err(InputError::Unsupported {
+            path: path.to_owned(),
+            reason: "is a folder; this geneval reads statistics (.npz) and features (.npy) only"
+                .into(),
+        });
+    }
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("npz") => Ok(FileKind::Statistics),
+        Some("npy") => Ok(FileKind::Features),
+        _ => Err(InputError::Unsupported {
+            path: path.to_owned(),
+            reason: "unknown file type (expected .npz statistics or .npy features)".into(),
+        }),
+    }
+}
+
+/// Loads one side of `geneval fid`.
+pub fn load_fid_side(path: &Path) -> Result<FidSide, InputError> {
+    match file_kind(path)? {
+        FileKind::Statistics => {
+            let file = read_statistics(path)?;
+            let count = match &file {
+                StatisticsFile::Partial(moments, _) => Some(moments.count()),
+                StatisticsFile::Gaussian(_) => None,
+            };
+            Ok(FidSide::Statistics {
+                gaussian: file.gaussian(path)?,
+                count,
+            })
+        }
+        FileKind::Features => Ok(FidSide::Features(super::npy::read_features(path)?)),
+    }
+}

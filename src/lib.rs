@@ -1,0 +1,13 @@
+//! geneval: evaluate generative models with the numbers of the reference
+//! tools (pytorch-fid, clean-fid, torch-fidelity), many times faster.
+//!
+//! The binary is a thin shell over this library: `cli` parses, `commands`
+//! turns arguments into calls of `input` (files to arrays), the statistics
+//! core `geneval_metrics`, and `record` (the JSON result record).
+
+pub mod cli;
+pub mod commands;
+pub mod fs;
+pub mod input;
+pub mod record;
+pub mod report_error;

@@ -1,0 +1,49 @@
+//! The `geneval` binary: parse, dispatch, print. Exit codes: 0 success,
+//! 1 a quality gate failed, 2 an error (with a `hint:` line).
+
+use clap::Parser;
+use geneval::cli::{Cli, Command};
+use geneval::commands::{self, Outcome};
+use std::process::ExitCode;
+
+fn dispatch(command: &Command) -> anyhow::Result<Outcome> {
+    match command {
+        Command::Fid(args) => commands::fid::run(args),
+        Command::Is(args) => commands::is::run(args),
+        Command::Kid(args) => commands::kid::run(args),
+        Command::Prdc(args) => commands::prdc::run(args),
+        Command::Stats(args) => commands::stats::run(args),
+        Command::Merge(args) => commands::merge::run(args),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(&cli.command) {
+        Ok(outcome) => {
+            if !cli.global.quiet {
+                for warning in &outcome.record.warnings {
+                    eprintln!("warning: {warning}");
+                }
+            }
+            if cli.global.json {
+                match serde_json::to_string(&outcome.record) {
+                    Ok(json) => println!("{json}"),
+                    Err(e) => {
+                        geneval::report_error::print_error(&e.into());
+                        return ExitCode::from(2);
+                    }
+                }
+            } else {
+                for line in &outcome.summary {
+                    println!("{line}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            geneval::report_error::print_error(&error);
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! Turning an error chain into what the user reads: the message with its
+//! context, then a `hint:` line saying what to do.
+
+use crate::input::InputError;
+use geneval_metrics::MetricsError;
+
+/// The hint for the first error in the chain that has one.
+pub fn hint_for(error: &anyhow::Error) -> Option<String> {
+    for cause in error.chain() {
+        if let Some(e) = cause.downcast_ref::<InputError>() {
+            if let Some(h) = e.hint() {
+                return Some(h.to_owned());
+            }
+        }
+        if let Some(e) = cause.downcast_ref::<MetricsError>() {
+            return Some(metrics_hint(e).to_owned());
+        }
+    }
+    None
+}
+
+fn metrics_hint(e: &MetricsError) -> &'static str {
+    match e {
+        MetricsError::DimensionMismatch { .. } => {
+            "both sides must be features of the same model layer (same dimension)"
+        }
+        MetricsError::TooFewSamples { .. } => {
+            "give more samples, or lower the parameter that needs them"
+        }
+        MetricsError::NonFinite { .. } => {
+            "the features contain NaN or Inf; check the model's output for that input"
+        }
+        MetricsError::InvalidParameter { .. } => "see `geneval <command> --help` for valid values",
+        MetricsError::NotSquare { .. } => "sigma must be the D x D covariance of mu's D dimensions",
+        MetricsError::NoConvergence { .. } => {
+            "the statistics are badly conditioned; recompute them from more samples"
+        }
+    }
+}
+
+/// Prints `error: ...` with its causes and a `hint:` line to stderr.
+pub fn print_error(error: &anyhow::Error) {
+    eprintln!("error: {error:#}");
+    let hint = hint_for(error).unwrap_or_else(|| "run `geneval --help` for usage".to_owned());
+    eprintln!("hint: {hint}");
+}

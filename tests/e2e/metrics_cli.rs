@@ -1,0 +1,162 @@
+//! The metric commands on the reference fixtures give the reference numbers,
+//! and print one versioned JSON record.
+
+use crate::common::*;
+use serde_json::Value;
+
+fn reference() -> Value {
+    json(&reference_fixture("expected.json"))
+}
+
+fn check(got: f64, e: &Value, what: &str) {
+    let value = e["value"].as_f64().unwrap();
+    let bound = e["atol"].as_f64().unwrap() + e["rtol"].as_f64().unwrap() * value.abs();
+    assert!((got - value).abs() <= bound, "{what}: {got} vs {value}");
+}
+
+#[test]
+fn fid_from_features_and_from_statistics() {
+    let r = reference();
+    let c = &r["fid"]["well_conditioned"];
+    let want = &c["expected"]["fid_sqrtm"];
+    let feats = run_json(&[
+        "fid",
+        s(&reference_fixture(c["inputs"]["a"].as_str().unwrap())),
+        s(&reference_fixture(c["inputs"]["b"].as_str().unwrap())),
+    ]);
+    check(feats["value"].as_f64().unwrap(), want, "fid features");
+    assert_eq!(feats["schema"], "geneval.result/v1");
+    assert_eq!(feats["metric"], "fid");
+    assert_eq!(feats["inputs"][0]["kind"], "features");
+    assert_eq!(feats["inputs"][0]["sha256"].as_str().unwrap().len(), 64);
+    let stats = run_json(&[
+        "fid",
+        s(&reference_fixture(c["inputs"]["stats_a"].as_str().unwrap())),
+        s(&reference_fixture(c["inputs"]["stats_b"].as_str().unwrap())),
+    ]);
+    check(stats["value"].as_f64().unwrap(), want, "fid statistics");
+    // Mixed: features on one side, statistics on the other.
+    let mixed = run_json(&[
+        "fid",
+        s(&reference_fixture(c["inputs"]["a"].as_str().unwrap())),
+        s(&reference_fixture(c["inputs"]["stats_b"].as_str().unwrap())),
+    ]);
+    check(mixed["value"].as_f64().unwrap(), want, "fid mixed");
+}
+
+#[test]
+fn fid_with_fewer_samples_than_dimensions_warns() {
+    let r = reference();
+    let c = &r["fid"]["n_less_than_d"];
+    let out = geneval()
+        .args([
+            "fid",
+            s(&reference_fixture("n_less_than_d_a.npy")),
+            s(&reference_fixture("n_less_than_d_b.npy")),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("singular"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let value: f64 = stdout
+        .trim()
+        .strip_prefix("FID: ")
+        .unwrap()
+        .parse()
+        .unwrap();
+    check(value, &c["expected"]["fid_mpmath"], "fid N<D");
+    // --quiet silences the warning.
+    let quiet = geneval()
+        .args([
+            "fid",
+            "-q",
+            s(&reference_fixture("n_less_than_d_a.npy")),
+            s(&reference_fixture("n_less_than_d_b.npy")),
+        ])
+        .output()
+        .unwrap();
+    assert!(quiet.stderr.is_empty());
+}
+
+#[test]
+fn is_kid_prdc_commands_match_references() {
+    let r = reference();
+    let c = &r["inception_score"]["random"];
+    let is = run_json(&[
+        "is",
+        s(&reference_fixture(c["inputs"]["logits"].as_str().unwrap())),
+    ]);
+    check(
+        is["value"].as_f64().unwrap(),
+        &c["results"][0]["mean"],
+        "is mean",
+    );
+    check(
+        is["uncertainty"].as_f64().unwrap(),
+        &c["results"][0]["std"],
+        "is std",
+    );
+
+    let c = &r["kid"]["medium"];
+    let p = &c["params"];
+    let kid = run_json(&[
+        "kid",
+        s(&reference_fixture(c["inputs"]["a"].as_str().unwrap())),
+        s(&reference_fixture(c["inputs"]["b"].as_str().unwrap())),
+        "--subsets",
+        &p["subsets"].to_string(),
+        "--subset-size",
+        &p["subset_size"].to_string(),
+    ]);
+    check(kid["value"].as_f64().unwrap(), &c["mean"], "kid mean");
+    check(kid["uncertainty"].as_f64().unwrap(), &c["std"], "kid std");
+
+    let c = &r["prdc"]["gaussian"];
+    let prdc = run_json(&[
+        "prdc",
+        s(&reference_fixture(c["inputs"]["real"].as_str().unwrap())),
+        s(&reference_fixture(c["inputs"]["fake"].as_str().unwrap())),
+    ]);
+    let k5 = c["prdc"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["nearest_k"] == 5)
+        .unwrap();
+    for name in ["precision", "recall", "density", "coverage"] {
+        check(prdc["values"][name].as_f64().unwrap(), &k5[name], name);
+    }
+    let tf3 = c["torch_fidelity_prc"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["neighborhood"] == 3)
+        .unwrap();
+    check(
+        prdc["values"]["improved_precision"].as_f64().unwrap(),
+        &tf3["precision"],
+        "improved precision",
+    );
+    check(
+        prdc["values"]["improved_recall"].as_f64().unwrap(),
+        &tf3["recall"],
+        "improved recall",
+    );
+}
+
+#[test]
+fn human_output_is_one_line_per_number() {
+    let out = geneval()
+        .args([
+            "fid",
+            s(&fixture("npz/stats_uncompressed.npz")),
+            s(&fixture("npz/stats_other.npz")),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.starts_with("FID: 33.80553"), "{stdout}");
+}
