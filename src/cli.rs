@@ -42,6 +42,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// Merge partial statistics exactly into one statistics file.
     Merge(MergeArgs),
+    /// Run every metric on built-in synthetic features (no download needed).
+    Demo(DemoArgs),
 }
 
 /// `geneval fid`
@@ -144,4 +146,15 @@ pub struct MergeArgs {
     /// Write the merged result as partial statistics (to merge further).
     #[arg(long)]
     pub partial: bool,
+}
+
+/// `geneval demo`
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder for the demo's features and statistics.
+    #[arg(long, default_value = "geneval-demo")]
+    pub out: PathBuf,
+    /// Samples per set.
+    #[arg(long, default_value_t = 2000)]
+    pub samples: usize,
 }

@@ -14,6 +14,7 @@ fn dispatch(command: &Command) -> anyhow::Result<Outcome> {
         Command::Prdc(args) => commands::prdc::run(args),
         Command::Stats(args) => commands::stats::run(args),
         Command::Merge(args) => commands::merge::run(args),
+        Command::Demo(args) => commands::demo::run(args),
     }
 }
 
