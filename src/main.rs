@@ -4,6 +4,7 @@
 use clap::Parser;
 use geneval::cli::{Cli, Command};
 use geneval::commands::{self, Outcome};
+use std::io::Write;
 use std::process::ExitCode;
 
 fn dispatch(command: &Command) -> anyhow::Result<Outcome> {
@@ -27,20 +28,29 @@ fn main() -> ExitCode {
                     eprintln!("warning: {warning}");
                 }
             }
-            if cli.global.json {
+            let text = if cli.global.json {
                 match serde_json::to_string(&outcome.record) {
-                    Ok(json) => println!("{json}"),
+                    Ok(json) => json,
                     Err(e) => {
                         geneval::report_error::print_error(&e.into());
                         return ExitCode::from(2);
                     }
                 }
             } else {
-                for line in &outcome.summary {
-                    println!("{line}");
+                outcome.summary.join("\n")
+            };
+            // A closed pipe (`geneval ... | head -0`) is not an error worth a panic.
+            let mut stdout = std::io::stdout().lock();
+            match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    geneval::report_error::print_error(
+                        &anyhow::Error::new(e).context("writing to stdout"),
+                    );
+                    ExitCode::from(2)
                 }
             }
-            ExitCode::SUCCESS
         }
         Err(error) => {
             geneval::report_error::print_error(&error);

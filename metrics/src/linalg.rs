@@ -40,6 +40,18 @@ fn parallelism() -> Par {
 /// This is the BLAS-3 "syrk" of the streaming moments: half the flops of a
 /// full product, and no per-row outer products.
 pub(crate) fn add_gram_lower(acc: &mut Array2<f64>, x: ArrayView2<'_, f64>, alpha: f64) {
+    add_gram_lower_with(acc, x, alpha, parallelism());
+}
+
+/// [`add_gram_lower`] on the calling thread only, for callers that already
+/// run one product per rayon task (measured here: two independent
+/// single-threaded products use both cores better than one product split
+/// by faer).
+pub(crate) fn add_gram_lower_sequential(acc: &mut Array2<f64>, x: ArrayView2<'_, f64>, alpha: f64) {
+    add_gram_lower_with(acc, x, alpha, Par::Seq);
+}
+
+fn add_gram_lower_with(acc: &mut Array2<f64>, x: ArrayView2<'_, f64>, alpha: f64, par: Par) {
     let mut acc_view = acc.view_mut();
     let dst = as_faer_mut(&mut acc_view);
     let x = as_faer(&x);
@@ -52,7 +64,7 @@ pub(crate) fn add_gram_lower(acc: &mut Array2<f64>, x: ArrayView2<'_, f64>, alph
         x,
         BlockStructure::Rectangular,
         alpha,
-        parallelism(),
+        par,
     );
 }
 

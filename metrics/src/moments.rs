@@ -20,12 +20,21 @@
 use crate::error::{MetricsError, Result};
 use crate::finite::{ensure_finite_matrix, ensure_finite_vector};
 use crate::linalg;
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ShapeBuilder};
 
-/// Rows folded in per matrix product by [`Moments::from_features`]: large
-/// enough for an efficient product, small enough that the f64 copy of a
-/// block of 2048-d features stays at 16 MiB.
-const BLOCK_ROWS: usize = 1024;
+/// Rows folded in per matrix product by [`Moments::from_features`]. 512 to
+/// 4096 measured alike for 50,000 × 2048 (within noise); 512 keeps the f64
+/// copy of a block of 2048-d features at 8 MiB per thread.
+const BLOCK_ROWS: usize = 512;
+
+/// Where a block's product runs.
+#[derive(Clone, Copy)]
+enum Threads {
+    /// Split across the rayon pool (one caller feeding batches).
+    Pool,
+    /// On the calling thread (the caller is itself one of many rayon tasks).
+    Current,
+}
 
 /// An element type features may arrive in; converted to f64 on entry.
 pub trait FeatureValue: Copy + Into<f64> + Send + Sync {}
@@ -38,7 +47,8 @@ pub struct Moments {
     count: u64,
     mean: Array1<f64>,
     /// Only the lower triangle (diagonal included) is maintained; the upper
-    /// triangle stays zero so that products can skip it.
+    /// triangle stays zero so that products can skip it. Column-major, the
+    /// layout faer's products write fastest.
     comoment_lower: Array2<f64>,
 }
 
@@ -48,7 +58,7 @@ impl Moments {
         Self {
             count: 0,
             mean: Array1::zeros(dim),
-            comoment_lower: Array2::zeros((dim, dim)),
+            comoment_lower: Array2::zeros((dim, dim).f()),
         }
     }
 
@@ -74,7 +84,8 @@ impl Moments {
                 reason: "0 samples but a non-zero mean or co-moment".into(),
             });
         }
-        let mut comoment_lower = comoment;
+        let mut comoment_lower = Array2::zeros((dim, dim).f());
+        comoment_lower.assign(&comoment);
         for i in 0..dim {
             for j in (i + 1)..dim {
                 comoment_lower[[i, j]] = 0.0;
@@ -87,13 +98,42 @@ impl Moments {
         })
     }
 
-    /// Moments of all rows of `features` (N × D), in blocks.
+    /// Moments of all rows of `features` (N × D).
+    ///
+    /// Blocks of rows are folded in on all rayon threads, each thread with
+    /// its own accumulator, and the partial moments are merged exactly: the
+    /// same merge that combines shards, so the result equals a sequential
+    /// pass up to rounding.
     pub fn from_features<A: FeatureValue>(features: ArrayView2<'_, A>) -> Result<Self> {
-        let mut moments = Self::new(features.ncols());
-        for block in features.axis_chunks_iter(Axis(0), BLOCK_ROWS) {
-            moments.update(block)?;
+        use rayon::prelude::*;
+        let dim = features.ncols();
+        let rows = features.nrows();
+        // One contiguous range of rows per thread, each folded sequentially
+        // block by block: a few D × D accumulators, not one per block.
+        let threads = rayon::current_num_threads().max(1);
+        let per_thread = rows.div_ceil(threads).max(1);
+        let parts: Vec<Moments> = (0..rows.div_ceil(per_thread))
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|part| {
+                let start = part * per_thread;
+                let end = (start + per_thread).min(rows);
+                let mut moments = Moments::new(dim);
+                let mut first_row = start;
+                while first_row < end {
+                    let last = (first_row + BLOCK_ROWS).min(end);
+                    let block = features.slice(ndarray::s![first_row..last, ..]);
+                    moments.update_block(block, first_row, Threads::Current)?;
+                    first_row = last;
+                }
+                Ok(moments)
+            })
+            .collect::<Result<_>>()?;
+        let mut total = Moments::new(dim);
+        for part in parts {
+            total.merge_unchecked(part);
         }
-        Ok(moments)
+        Ok(total)
     }
 
     /// Feature dimension.
@@ -123,6 +163,16 @@ impl Moments {
     /// Fails on a dimension mismatch or a non-finite value, naming the
     /// sample's index counted over everything seen so far.
     pub fn update<A: FeatureValue>(&mut self, batch: ArrayView2<'_, A>) -> Result<()> {
+        let first_row = self.count as usize;
+        self.update_block(batch, first_row, Threads::Pool)
+    }
+
+    fn update_block<A: FeatureValue>(
+        &mut self,
+        batch: ArrayView2<'_, A>,
+        first_row: usize,
+        threads: Threads,
+    ) -> Result<()> {
         if batch.ncols() != self.dim() {
             return Err(MetricsError::DimensionMismatch {
                 what: "feature dimension",
@@ -134,27 +184,15 @@ impl Moments {
         if rows == 0 {
             return Ok(());
         }
-        let mut centred = batch.mapv(|v| v.into());
-        if let Err(MetricsError::NonFinite {
-            what,
-            row,
-            column,
-            value,
-        }) = ensure_finite_matrix("features", centred.view())
-        {
-            let row = row + self.count as usize;
-            return Err(MetricsError::NonFinite {
-                what,
-                row,
-                column,
-                value,
-            });
-        }
-        let batch_mean = centred.mean_axis(Axis(0)).expect("batch has rows");
-        centred -= &batch_mean;
+        let (centred, batch_mean) = centre_column_major(batch, first_row)?;
         // The batch's own co-moment goes straight into the accumulator (one
         // product, no D × D temporary); the Chan correction follows.
-        linalg::add_gram_lower(&mut self.comoment_lower, centred.view(), 1.0);
+        match threads {
+            Threads::Pool => linalg::add_gram_lower(&mut self.comoment_lower, centred.view(), 1.0),
+            Threads::Current => {
+                linalg::add_gram_lower_sequential(&mut self.comoment_lower, centred.view(), 1.0)
+            }
+        }
         self.fold_in(rows as u64, batch_mean);
         Ok(())
     }
@@ -199,10 +237,10 @@ impl Moments {
         let delta = other_mean - &self.mean;
         let weight = na * nb / n;
         let delta_slice = delta.as_slice().expect("owned vector is contiguous");
-        for (i, mut row) in self.comoment_lower.rows_mut().into_iter().enumerate() {
-            let di = delta_slice[i] * weight;
-            let row = row.as_slice_mut().expect("owned matrix is row-major");
-            for (m, &dj) in row[..=i].iter_mut().zip(&delta_slice[..=i]) {
+        for (j, mut column) in self.comoment_lower.columns_mut().into_iter().enumerate() {
+            let dj = delta_slice[j] * weight;
+            let column = column.as_slice_mut().expect("accumulator is column-major");
+            for (m, &di) in column[j..].iter_mut().zip(&delta_slice[j..]) {
                 *m += di * dj;
             }
         }
@@ -265,10 +303,66 @@ impl Gaussian {
     }
 }
 
+/// Rows of `batch` as f64 in column-major order, centred at their mean, and
+/// that mean; fails at the first non-finite value (rows counted from
+/// `first_row`).
+///
+/// Column-major because faer's `xᵀx` runs about twice as fast on it as on
+/// the row-major layout features arrive in; the transposing copy goes in
+/// 64 × 64 tiles so it stays in cache (measured: 5× faster than an
+/// element-wise `zip`), and the centring then walks contiguous columns.
+fn centre_column_major<A: FeatureValue>(
+    batch: ArrayView2<'_, A>,
+    first_row: usize,
+) -> Result<(Array2<f64>, Array1<f64>)> {
+    const TILE: usize = 64;
+    let (rows, dim) = batch.dim();
+    let mut out = Array2::<f64>::zeros((rows, dim).f());
+    {
+        let data = out
+            .as_slice_memory_order_mut()
+            .expect("fresh array is contiguous");
+        for row0 in (0..rows).step_by(TILE) {
+            let row1 = (row0 + TILE).min(rows);
+            for col0 in (0..dim).step_by(TILE) {
+                let col1 = (col0 + TILE).min(dim);
+                for i in row0..row1 {
+                    let source = batch.row(i);
+                    for j in col0..col1 {
+                        data[j * rows + i] = source[j].into();
+                    }
+                }
+            }
+        }
+    }
+    let mut mean = Array1::<f64>::zeros(dim);
+    for (j, mut column) in out.columns_mut().into_iter().enumerate() {
+        let column = column
+            .as_slice_mut()
+            .expect("column-major columns are contiguous");
+        let mut sum = 0.0;
+        for (i, &v) in column.iter().enumerate() {
+            if !v.is_finite() {
+                return Err(MetricsError::NonFinite {
+                    what: "features",
+                    row: first_row + i,
+                    column: j,
+                    value: v,
+                });
+            }
+            sum += v;
+        }
+        let m = sum / rows as f64;
+        column.iter_mut().for_each(|v| *v -= m);
+        mean[j] = m;
+    }
+    Ok((out, mean))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{array, s};
+    use ndarray::{array, s, Axis};
 
     fn sample(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
         // A small deterministic LCG keeps the tests free of rand.
@@ -392,6 +486,24 @@ mod tests {
             "{err:?}"
         );
         assert!(Gaussian::new(array![0.0, 1.0], Array2::zeros((2, 3))).is_err());
+    }
+
+    #[test]
+    fn parallel_pass_reports_the_offending_row() {
+        let mut x = sample(2000, 4, 6);
+        x[[1300, 2]] = f64::INFINITY;
+        let err = Moments::from_features(x.view()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                MetricsError::NonFinite {
+                    row: 1300,
+                    column: 2,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 
     #[test]
