@@ -152,8 +152,9 @@ impl Moments {
     }
 
     /// The full symmetric co-moment matrix `Σ (x − mean)(x − mean)ᵀ`.
+    /// Row-major (C order), as numpy writes it.
     pub fn comoment(&self) -> Array2<f64> {
-        let mut full = self.comoment_lower.clone();
+        let mut full = self.comoment_lower.as_standard_layout().into_owned();
         linalg::symmetrize_from_lower(&mut full);
         full
     }
