@@ -12,7 +12,7 @@ use geneval_metrics::{
 fn gaussian_of(side: &FidSide) -> Result<Gaussian> {
     match side {
         FidSide::Statistics { gaussian, .. } => Ok(gaussian.clone()),
-        FidSide::Features(f) => Ok(Gaussian::from_features(f.view())?),
+        FidSide::Features(f) => Ok(f.moments()?.gaussian()?),
     }
 }
 
@@ -33,14 +33,20 @@ pub fn run(args: &FidArgs) -> Result<Outcome> {
         );
     }
     let distance: FrechetDistance = match (&a, &b) {
-        (FidSide::Features(fa), FidSide::Features(fb)) => {
-            frechet_distance_from_features(fa.view(), fb.view()).with_context(|| {
-                format!(
-                    "computing FID of {} and {}",
-                    args.a.display(),
-                    args.b.display()
-                )
-            })?
+        // With fewer samples than dimensions on both sides the N×N route is
+        // exact and cheap; it needs the rows, so only then are they widened.
+        (FidSide::Features(fa), FidSide::Features(fb))
+            if fa.dim().0 < fa.dim().1 && fb.dim().0 < fb.dim().1 =>
+        {
+            frechet_distance_from_features(fa.to_f64().view(), fb.to_f64().view()).with_context(
+                || {
+                    format!(
+                        "computing FID of {} and {}",
+                        args.a.display(),
+                        args.b.display()
+                    )
+                },
+            )?
         }
         _ => {
             let ga =

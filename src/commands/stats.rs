@@ -3,17 +3,17 @@
 
 use super::Outcome;
 use crate::cli::StatsArgs;
-use crate::input::npy::read_features;
+use crate::input::npy::read_features_native;
 use crate::input::npz::{write_partial, write_statistics, PartialMetadata};
 use crate::record::{input_record, RecordBuilder};
 use anyhow::{Context, Result};
-use geneval_metrics::Moments;
 
 /// Runs `geneval stats`.
 pub fn run(args: &StatsArgs) -> Result<Outcome> {
     let mut builder = RecordBuilder::start("stats");
-    let features = read_features(&args.features).context("reading the features")?;
-    let moments = Moments::from_features(features.view())
+    let features = read_features_native(&args.features).context("reading the features")?;
+    let moments = features
+        .moments()
         .with_context(|| format!("statistics of {}", args.features.display()))?;
     if args.partial {
         let metadata = PartialMetadata::new(args.feature.as_str(), args.model_id.as_str());

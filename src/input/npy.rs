@@ -67,6 +67,82 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, InputError> {
     })
 }
 
+/// A feature matrix in the float type it was stored in.
+///
+/// Statistics are computed straight from float32 rows (widened block by
+/// block), so a 50,000 × 2048 float32 file never needs an 800 MB float64 copy.
+#[derive(Debug, Clone)]
+pub enum Features {
+    /// Stored as float32.
+    F32(ndarray::Array2<f32>),
+    /// Stored as float64.
+    F64(ndarray::Array2<f64>),
+}
+
+impl Features {
+    /// `(rows, dimension)`.
+    pub fn dim(&self) -> (usize, usize) {
+        match self {
+            Self::F32(a) => a.dim(),
+            Self::F64(a) => a.dim(),
+        }
+    }
+
+    /// Streaming moments of the rows (checks every value is finite).
+    pub fn moments(&self) -> Result<geneval_metrics::Moments, geneval_metrics::MetricsError> {
+        match self {
+            Self::F32(a) => geneval_metrics::Moments::from_features(a.view()),
+            Self::F64(a) => geneval_metrics::Moments::from_features(a.view()),
+        }
+    }
+
+    /// The rows as float64.
+    pub fn to_f64(&self) -> ndarray::Array2<f64> {
+        match self {
+            Self::F32(a) => a.mapv(f64::from),
+            Self::F64(a) => a.clone(),
+        }
+    }
+}
+
+/// Reads an `N × D` features `.npy` keeping its float type; values are not
+/// checked here (the statistics check them as they stream).
+pub fn read_features_native(path: &Path) -> Result<Features, InputError> {
+    let bytes = read_bytes(path)?;
+    let key = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let bad = |reason: String| InputError::BadArray {
+        path: path.to_owned(),
+        key: key.clone(),
+        reason,
+    };
+    let shape_error = |shape: &[usize]| InputError::WrongShape {
+        path: path.to_owned(),
+        key: key.clone(),
+        found: shape.to_vec(),
+        expected: "N x D (2 dimensions)".into(),
+    };
+    match ArrayD::<f32>::read_npy(bytes.as_slice()) {
+        Ok(a) => {
+            let shape = a.shape().to_vec();
+            return a
+                .into_dimensionality()
+                .map(Features::F32)
+                .map_err(|_| shape_error(&shape));
+        }
+        Err(ReadNpyError::WrongDescriptor(_)) => {}
+        Err(e) => return Err(bad(describe(e))),
+    }
+    let array = parse_f64(&bytes, path, &key)?;
+    let shape = array.shape().to_vec();
+    array
+        .into_dimensionality()
+        .map(Features::F64)
+        .map_err(|_| shape_error(&shape))
+}
+
 /// Reads an `N × D` features `.npy` (float32 or float64, C or Fortran order).
 pub fn read_features(path: &Path) -> Result<ndarray::Array2<f64>, InputError> {
     let bytes = read_bytes(path)?;

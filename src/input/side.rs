@@ -4,9 +4,9 @@
 //! an `N × D` feature matrix. Image folders come with the feature extractor.
 
 use super::error::InputError;
+use super::npy::{read_features_native, Features};
 use super::npz::{read_statistics, StatisticsFile};
 use geneval_metrics::Gaussian;
-use ndarray::Array2;
 use std::path::Path;
 
 /// A loaded side of a Fréchet-distance comparison.
@@ -20,7 +20,7 @@ pub enum FidSide {
         count: Option<u64>,
     },
     /// Raw features, one row per sample.
-    Features(Array2<f64>),
+    Features(Features),
 }
 
 impl FidSide {
@@ -28,7 +28,7 @@ impl FidSide {
     pub fn dim(&self) -> usize {
         match self {
             Self::Statistics { gaussian, .. } => gaussian.dim(),
-            Self::Features(f) => f.ncols(),
+            Self::Features(f) => f.dim().1,
         }
     }
 
@@ -36,7 +36,7 @@ impl FidSide {
     pub fn count(&self) -> Option<u64> {
         match self {
             Self::Statistics { count, .. } => *count,
-            Self::Features(f) => Some(f.nrows() as u64),
+            Self::Features(f) => Some(f.dim().0 as u64),
         }
     }
 
@@ -95,6 +95,6 @@ pub fn load_fid_side(path: &Path) -> Result<FidSide, InputError> {
                 count,
             })
         }
-        FileKind::Features => Ok(FidSide::Features(super::npy::read_features(path)?)),
+        FileKind::Features => Ok(FidSide::Features(read_features_native(path)?)),
     }
 }
