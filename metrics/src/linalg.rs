@@ -94,6 +94,22 @@ pub(crate) fn matmul(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<f
 
 /// `a · bᵀ` as a new matrix.
 pub(crate) fn matmul_transpose_b(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<f64> {
+    matmul_transpose_b_with(a, b, parallelism())
+}
+
+/// [`matmul_transpose_b`] on the calling thread, for one product per rayon task.
+pub(crate) fn matmul_transpose_b_sequential(
+    a: ArrayView2<'_, f64>,
+    b: ArrayView2<'_, f64>,
+) -> Array2<f64> {
+    matmul_transpose_b_with(a, b, Par::Seq)
+}
+
+fn matmul_transpose_b_with(
+    a: ArrayView2<'_, f64>,
+    b: ArrayView2<'_, f64>,
+    par: Par,
+) -> Array2<f64> {
     let mut out = Mat::<f64>::zeros(a.nrows(), b.nrows());
     faer::linalg::matmul::matmul(
         out.as_mut(),
@@ -101,7 +117,7 @@ pub(crate) fn matmul_transpose_b(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>)
         as_faer(&a),
         as_faer(&b).transpose(),
         1.0,
-        parallelism(),
+        par,
     );
     to_ndarray(out.as_ref())
 }
