@@ -4,11 +4,16 @@
 //! Both metrics estimate the support ("manifold") of a feature set as the
 //! union of balls around its samples, each ball reaching the sample's k-th
 //! nearest neighbour within the same set, and then count which samples of
-//! the other set fall inside those balls. They share one core here:
+//! the other set fall inside those balls. They share one core here, which
+//! [`prdc`], [`improved_precision_recall`] and
+//! [`prdc_and_improved_precision_recall`] (both at once) wrap:
 //!
-//! * `knn_radii` — the k-NN radius of every sample of a set;
+//! * `nearest_distances` — one k-NN pass per set that keeps the k + 1
+//!   smallest distances of every sample, for the largest k asked for, so
+//!   that every family's radius comes from the same pass;
 //! * `ball_counts` — one pass over the real × fake distances that counts
-//!   every ball membership both metrics need.
+//!   every ball membership of every family asked for, each with its own
+//!   radius and boundary rule.
 //!
 //! There is no streaming accumulator: a k-NN radius depends on every other
 //! sample of its set, so both sets must be held in memory. The distance
@@ -35,7 +40,7 @@
 use crate::error::{MetricsError, Result};
 use crate::finite::ensure_finite_matrix;
 use ndarray::linalg::general_mat_mul;
-use ndarray::{s, Array2, ArrayView2};
+use ndarray::{s, Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 
 /// The default neighbourhood size of [`prdc`] (Naeem et al. 2020, and the
@@ -79,6 +84,16 @@ pub struct ImprovedPrecisionRecall {
     pub recall: f64,
     /// The neighbourhood size used.
     pub k: usize,
+}
+
+/// Both metric families from one pass over the distances.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NeighbourhoodMetrics {
+    /// Precision, recall, density and coverage, as [`prdc`] gives them.
+    pub prdc: Prdc,
+    /// Improved precision and recall, as [`improved_precision_recall`]
+    /// gives them.
+    pub improved: ImprovedPrecisionRecall,
 }
 
 /// Precision, recall, density and coverage (PRDC) of `fake` against `real`,
@@ -139,6 +154,9 @@ pub struct ImprovedPrecisionRecall {
 /// (2.4 GB; measured peak 2.1 GB with its argpartition temporaries).
 /// Time is dominated by the products; the self-distances use symmetry, so
 /// `2·((N² + M²)/2 + N·M)·features` flops, two thirds of the package's.
+/// Calling this and [`improved_precision_recall`] one after the other does
+/// all the products twice; [`prdc_and_improved_precision_recall`] does them
+/// once for both.
 ///
 /// # Errors
 ///
@@ -188,7 +206,9 @@ pub fn prdc(real: ArrayView2<'_, f64>, fake: ArrayView2<'_, f64>, k: usize) -> R
 ///
 /// # Memory and time
 ///
-/// As [`prdc`]: blocked, parallel, never a full distance matrix.
+/// As [`prdc`]: blocked, parallel, never a full distance matrix. To get
+/// [`prdc`] as well, call [`prdc_and_improved_precision_recall`], which
+/// shares the distance work.
 ///
 /// # Errors
 ///
@@ -201,22 +221,51 @@ pub fn improved_precision_recall(
     improved_precision_recall_with_block(real, fake, k, BLOCK_ROWS)
 }
 
+/// [`prdc`] with neighbourhood size `k` and [`improved_precision_recall`]
+/// with neighbourhood size `improved_k`, of `fake` against `real`, both
+/// `samples × features`, from one pass over the distances.
+///
+/// The result equals the two functions' to the bit: every distance is
+/// computed as they compute it, each family compares it with its own radius
+/// and boundary rule (`<` with the k-NN radius for PRDC, as the `prdc`
+/// package; `≤` with the `improved_k`-NN radius for improved precision and
+/// recall, as torch-fidelity), and the counts become ratios in the same
+/// operations. See those functions for the formulas, the papers and the
+/// reference semantics.
+///
+/// # Memory and time
+///
+/// One k-NN pass per set keeps the `max(k, improved_k) + 1` smallest
+/// distances of each sample, from which both radii are read, and one real
+/// × fake pass counts both families' ball memberships, so the matrix
+/// products (nearly all of the time) are done once instead of twice. Memory
+/// is that of [`prdc`] plus one more `M × 8`-byte counter per thread.
+///
+/// # Errors
+///
+/// [`MetricsError::DimensionMismatch`] if the feature dimensions differ,
+/// [`MetricsError::InvalidParameter`] (named `k` or `improved_k`) if either
+/// neighbourhood size is 0, [`MetricsError::TooFewSamples`] if either set
+/// has `max(k, improved_k)` samples or fewer, and
+/// [`MetricsError::NonFinite`] on NaN or infinite features.
+pub fn prdc_and_improved_precision_recall(
+    real: ArrayView2<'_, f64>,
+    fake: ArrayView2<'_, f64>,
+    k: usize,
+    improved_k: usize,
+) -> Result<NeighbourhoodMetrics> {
+    prdc_and_improved_precision_recall_with_block(real, fake, k, improved_k, BLOCK_ROWS)
+}
+
 fn prdc_with_block(
     real: ArrayView2<'_, f64>,
     fake: ArrayView2<'_, f64>,
     k: usize,
     block_rows: usize,
 ) -> Result<Prdc> {
-    validate(real, fake, k)?;
-    let counts = manifold_counts(real, fake, k, Ball::Open, block_rows);
-    let (n_real, n_fake) = (real.nrows() as f64, fake.nrows() as f64);
-    Ok(Prdc {
-        precision: counts.fakes_in_real_balls as f64 / n_fake,
-        recall: counts.reals_in_fake_balls as f64 / n_real,
-        density: (1.0 / k as f64) * (counts.real_ball_memberships as f64 / n_fake),
-        coverage: counts.real_balls_with_fake as f64 / n_real,
-        k,
-    })
+    validate(real, fake, &[("k", k)])?;
+    let [counts] = neighbourhood_counts(real, fake, [Neighbourhood::prdc(k)], block_rows);
+    Ok(counts.prdc(k))
 }
 
 fn improved_precision_recall_with_block(
@@ -225,16 +274,38 @@ fn improved_precision_recall_with_block(
     k: usize,
     block_rows: usize,
 ) -> Result<ImprovedPrecisionRecall> {
-    validate(real, fake, k)?;
-    let counts = manifold_counts(real, fake, k, Ball::Closed, block_rows);
-    Ok(ImprovedPrecisionRecall {
-        precision: counts.fakes_in_real_balls as f64 / fake.nrows() as f64,
-        recall: counts.reals_in_fake_balls as f64 / real.nrows() as f64,
-        k,
+    validate(real, fake, &[("k", k)])?;
+    let [counts] = neighbourhood_counts(real, fake, [Neighbourhood::improved(k)], block_rows);
+    Ok(counts.improved(k))
+}
+
+fn prdc_and_improved_precision_recall_with_block(
+    real: ArrayView2<'_, f64>,
+    fake: ArrayView2<'_, f64>,
+    k: usize,
+    improved_k: usize,
+    block_rows: usize,
+) -> Result<NeighbourhoodMetrics> {
+    validate(real, fake, &[("k", k), ("improved_k", improved_k)])?;
+    let [open, closed] = neighbourhood_counts(
+        real,
+        fake,
+        [Neighbourhood::prdc(k), Neighbourhood::improved(improved_k)],
+        block_rows,
+    );
+    Ok(NeighbourhoodMetrics {
+        prdc: open.prdc(k),
+        improved: closed.improved(improved_k),
     })
 }
 
-fn validate(real: ArrayView2<'_, f64>, fake: ArrayView2<'_, f64>, k: usize) -> Result<()> {
+/// Checks the inputs against every neighbourhood size asked for, each given
+/// with its parameter name.
+fn validate(
+    real: ArrayView2<'_, f64>,
+    fake: ArrayView2<'_, f64>,
+    neighbourhood_sizes: &[(&'static str, usize)],
+) -> Result<()> {
     if real.ncols() != fake.ncols() {
         return Err(MetricsError::DimensionMismatch {
             what: "feature dimension of real and fake features",
@@ -242,18 +313,25 @@ fn validate(real: ArrayView2<'_, f64>, fake: ArrayView2<'_, f64>, k: usize) -> R
             right: fake.ncols(),
         });
     }
-    if k == 0 {
-        return Err(MetricsError::InvalidParameter {
-            name: "k",
-            reason: "the neighbourhood size must be at least 1 (the usual values are 3 and 5)"
-                .to_string(),
-        });
+    for &(name, k) in neighbourhood_sizes {
+        if k == 0 {
+            return Err(MetricsError::InvalidParameter {
+                name,
+                reason: "the neighbourhood size must be at least 1 (the usual values are 3 and 5)"
+                    .to_string(),
+            });
+        }
     }
+    let largest = neighbourhood_sizes
+        .iter()
+        .map(|&(_, k)| k)
+        .max()
+        .unwrap_or(0);
     for (what, x) in [("real features", real), ("fake features", fake)] {
-        if x.nrows() <= k {
+        if x.nrows() <= largest {
             return Err(MetricsError::TooFewSamples {
                 what,
-                needed: k + 1,
+                needed: largest + 1,
                 got: x.nrows(),
             });
         }
@@ -272,9 +350,39 @@ enum Ball {
     Closed,
 }
 
-/// Every ball membership count the two metrics need.
+/// The balls of one metric family: the neighbourhood size that sets their
+/// radii and their boundary rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Neighbourhood {
+    k: usize,
+    ball: Ball,
+}
+
+impl Neighbourhood {
+    /// The balls of [`prdc`]: open, as the `prdc` package.
+    fn prdc(k: usize) -> Self {
+        Self {
+            k,
+            ball: Ball::Open,
+        }
+    }
+
+    /// The balls of [`improved_precision_recall`]: closed, as torch-fidelity.
+    fn improved(k: usize) -> Self {
+        Self {
+            k,
+            ball: Ball::Closed,
+        }
+    }
+}
+
+/// Every ball membership count of one family.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct BallCounts {
+    /// Real samples (N).
+    n_real: usize,
+    /// Fake samples (M).
+    n_fake: usize,
     /// Fake samples inside at least one real ball (precision).
     fakes_in_real_balls: usize,
     /// Pairs (real ball, fake sample inside it) (density).
@@ -285,27 +393,55 @@ struct BallCounts {
     real_balls_with_fake: usize,
 }
 
-fn manifold_counts(
+impl BallCounts {
+    /// [`Prdc`] from counts of open balls of neighbourhood size `k`.
+    fn prdc(&self, k: usize) -> Prdc {
+        let (n_real, n_fake) = (self.n_real as f64, self.n_fake as f64);
+        Prdc {
+            precision: self.fakes_in_real_balls as f64 / n_fake,
+            recall: self.reals_in_fake_balls as f64 / n_real,
+            density: (1.0 / k as f64) * (self.real_ball_memberships as f64 / n_fake),
+            coverage: self.real_balls_with_fake as f64 / n_real,
+            k,
+        }
+    }
+
+    /// [`ImprovedPrecisionRecall`] from counts of closed balls of
+    /// neighbourhood size `k`.
+    fn improved(&self, k: usize) -> ImprovedPrecisionRecall {
+        ImprovedPrecisionRecall {
+            precision: self.fakes_in_real_balls as f64 / self.n_fake as f64,
+            recall: self.reals_in_fake_balls as f64 / self.n_real as f64,
+            k,
+        }
+    }
+}
+
+/// The ball counts of each family in `families`, from one k-NN pass per set
+/// and one real × fake pass, whatever the number of families.
+fn neighbourhood_counts<const F: usize>(
     real: ArrayView2<'_, f64>,
     fake: ArrayView2<'_, f64>,
-    k: usize,
-    ball: Ball,
+    families: [Neighbourhood; F],
     block_rows: usize,
-) -> BallCounts {
+) -> [BallCounts; F] {
+    let keep = families.iter().map(|f| f.k).max().unwrap_or(0) + 1;
     let real_norms = squared_norms(real);
     let fake_norms = squared_norms(fake);
-    let real_radii = knn_radii(real, &real_norms, k, block_rows);
-    let fake_radii = knn_radii(fake, &fake_norms, k, block_rows);
+    let real_nearest = nearest_distances(real, &real_norms, keep, block_rows);
+    let fake_nearest = nearest_distances(fake, &fake_norms, keep, block_rows);
+    let balls = families.map(|family| Balls {
+        ball: family.ball,
+        real_radii: real_nearest.radii(family.k),
+        fake_radii: fake_nearest.radii(family.k),
+    });
     let sets = CrossSets {
         real,
         real_norms: &real_norms,
         fake,
         fake_norms: &fake_norms,
     };
-    match ball {
-        Ball::Open => ball_counts(&sets, &real_radii, &fake_radii, block_rows, |d, r| d < r),
-        Ball::Closed => ball_counts(&sets, &real_radii, &fake_radii, block_rows, |d, r| d <= r),
-    }
+    ball_counts(&sets, &balls, block_rows)
 }
 
 /// Squared row norms `‖x‖²`, sklearn's `row_norms(x, squared=True)`.
@@ -334,28 +470,33 @@ fn euclidean(dot: f64, own_norm: f64, other_norm: f64) -> f64 {
     }
 }
 
-/// Distance from each row of `x` to its k-th nearest other row: the
-/// (k+1)-th smallest distance counting the row itself at distance 0, as
-/// `prdc`'s `compute_nearest_neighbour_distances` and torch's
-/// `kthvalue(k + 1)`. Needs `x.nrows() > k`.
+/// The `keep` smallest distances from each row of `x` to the rows of `x`,
+/// the row itself counted at distance 0, from which
+/// [`SmallestPerRow::radii`] reads the k-NN radius of every row for any
+/// `k < keep`. Needs `x.nrows() >= keep`.
 ///
 /// Distances are symmetric, so each block of rows is only measured against
 /// itself and the rows after it (the upper triangle, about half the flops
 /// of the full matrix); a distance above the diagonal block is offered both
 /// to its row and to its column. Every ordered pair reaches its row exactly
-/// once, and the (k+1)-th smallest of a fixed multiset does not depend on
-/// the order of offers or merges, so threads cannot change the result.
+/// once, and the `keep` smallest values of a fixed multiset do not depend
+/// on the order of offers or merges, so threads cannot change the result.
 /// Seen from its column, a pair reuses the dot product `xᵢ·x_c` where the
 /// full matrix would use `x_c·xᵢ`; ndarray's kernel computes both with the
 /// same products in the same order (bit-identical, which the block-size
 /// tests check), and the norms are added in the column's own row order.
-fn knn_radii(x: ArrayView2<'_, f64>, norms: &[f64], k: usize, block_rows: usize) -> Vec<f64> {
+fn nearest_distances(
+    x: ArrayView2<'_, f64>,
+    norms: &[f64],
+    keep: usize,
+    block_rows: usize,
+) -> SmallestPerRow {
     let n = x.nrows();
     let n_blocks = n.div_ceil(block_rows);
-    let nearest = (0..n_blocks)
+    (0..n_blocks)
         .into_par_iter()
         .fold(
-            || SmallestPerRow::new(n, k + 1),
+            || SmallestPerRow::new(n, keep),
             |mut nearest, block| {
                 let start = block * block_rows;
                 let end = (start + block_rows).min(n);
@@ -377,8 +518,7 @@ fn knn_radii(x: ArrayView2<'_, f64>, norms: &[f64], k: usize, block_rows: usize)
                 nearest
             },
         )
-        .reduce(|| SmallestPerRow::new(n, k + 1), SmallestPerRow::merge);
-    nearest.largest_kept()
+        .reduce(|| SmallestPerRow::new(n, keep), SmallestPerRow::merge)
 }
 
 /// The `keep` smallest values offered to each of `rows` rows, each row's
@@ -417,11 +557,17 @@ impl SmallestPerRow {
         self
     }
 
-    /// The largest kept value of each row: its `keep`-th smallest offer.
-    fn largest_kept(&self) -> Vec<f64> {
+    /// The (k+1)-th smallest offer of each row (`k < keep`): the distance
+    /// to the k-th nearest other row, as `prdc`'s
+    /// `compute_nearest_neighbour_distances` and torch's `kthvalue(k + 1)`.
+    /// The kept values are the `keep` smallest of the row's multiset of
+    /// offers in ascending order, so this is the same double for every
+    /// `keep > k`.
+    fn radii(&self, k: usize) -> Vec<f64> {
+        debug_assert!(k < self.keep, "radius k = {k} needs more than {k} kept");
         self.values
             .chunks_exact(self.keep)
-            .map(|kept| kept[self.keep - 1])
+            .map(|kept| kept[k])
             .collect()
     }
 }
@@ -434,66 +580,122 @@ struct CrossSets<'a> {
     fake_norms: &'a [f64],
 }
 
+/// The balls of one family around every sample of both sets.
+struct Balls {
+    ball: Ball,
+    real_radii: Vec<f64>,
+    fake_radii: Vec<f64>,
+}
+
+/// One thread's running counts of one family (see [`BallCounts`]).
+struct Tally {
+    /// Per fake sample: how many real balls hold it. Integer sums, so the
+    /// result does not depend on how rayon splits or merges the blocks.
+    memberships: Vec<u64>,
+    reals_in_fake_balls: usize,
+    real_balls_with_fake: usize,
+}
+
+impl Tally {
+    fn new(n_fake: usize) -> Self {
+        Self {
+            memberships: vec![0; n_fake],
+            reals_in_fake_balls: 0,
+            real_balls_with_fake: 0,
+        }
+    }
+
+    /// Counts the memberships of one real sample, given its distances to
+    /// every fake sample, with `inside(&distance, &radius)`.
+    fn count_row(
+        &mut self,
+        distances: ArrayView1<'_, f64>,
+        real_radius: f64,
+        fake_radii: &[f64],
+        inside: impl Fn(&f64, &f64) -> bool,
+    ) {
+        let mut holds_fake = false;
+        let mut in_some_fake_ball = false;
+        for ((&dist, &fake_radius), count) in distances
+            .iter()
+            .zip(fake_radii)
+            .zip(self.memberships.iter_mut())
+        {
+            let held = inside(&dist, &real_radius);
+            *count += u64::from(held);
+            holds_fake |= held;
+            in_some_fake_ball |= inside(&dist, &fake_radius);
+        }
+        self.real_balls_with_fake += usize::from(holds_fake);
+        self.reals_in_fake_balls += usize::from(in_some_fake_ball);
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.memberships
+            .iter_mut()
+            .zip(&other.memberships)
+            .for_each(|(a, b)| *a += b);
+        self.reals_in_fake_balls += other.reals_in_fake_balls;
+        self.real_balls_with_fake += other.real_balls_with_fake;
+    }
+
+    fn counts(self, n_real: usize) -> BallCounts {
+        BallCounts {
+            n_real,
+            n_fake: self.memberships.len(),
+            fakes_in_real_balls: self.memberships.iter().filter(|&&c| c > 0).count(),
+            real_ball_memberships: self.memberships.iter().sum(),
+            reals_in_fake_balls: self.reals_in_fake_balls,
+            real_balls_with_fake: self.real_balls_with_fake,
+        }
+    }
+}
+
 /// One pass over the real × fake distances, in parallel blocks of real
-/// rows, counting ball memberships with `inside(distance, radius)`.
-fn ball_counts(
+/// rows: each distance is computed once and counted by every family with
+/// its own radii and boundary rule.
+fn ball_counts<const F: usize>(
     sets: &CrossSets<'_>,
-    real_radii: &[f64],
-    fake_radii: &[f64],
+    families: &[Balls; F],
     block_rows: usize,
-    inside: impl Fn(f64, f64) -> bool + Sync,
-) -> BallCounts {
+) -> [BallCounts; F] {
     let n_real = sets.real.nrows();
     let n_fake = sets.fake.nrows();
     let n_blocks = n_real.div_ceil(block_rows);
-    // Per fake sample: how many real balls hold it. Integer sums, so the
-    // result does not depend on how rayon splits or merges the blocks.
-    let (memberships, reals_in_fake_balls, real_balls_with_fake) = (0..n_blocks)
+    let tallies = || std::array::from_fn::<Tally, F, _>(|_| Tally::new(n_fake));
+    (0..n_blocks)
         .into_par_iter()
-        .fold(
-            || (vec![0u64; n_fake], 0usize, 0usize),
-            |(mut memberships, mut in_fake, mut with_fake), block| {
-                let start = block * block_rows;
-                let rows = start..(start + block_rows).min(n_real);
-                let g = dot_products(sets.real.slice(s![rows.clone(), ..]), sets.fake);
-                for ((dots, &real_norm), &real_radius) in g
-                    .outer_iter()
-                    .zip(&sets.real_norms[rows.clone()])
-                    .zip(&real_radii[rows])
-                {
-                    let mut holds_fake = false;
-                    let mut in_some_fake_ball = false;
-                    for (((&dot, &fake_norm), &fake_radius), count) in dots
-                        .iter()
-                        .zip(sets.fake_norms)
-                        .zip(fake_radii)
-                        .zip(memberships.iter_mut())
-                    {
-                        let dist = euclidean(dot, real_norm, fake_norm);
-                        let held = inside(dist, real_radius);
-                        *count += u64::from(held);
-                        holds_fake |= held;
-                        in_some_fake_ball |= inside(dist, fake_radius);
-                    }
-                    with_fake += usize::from(holds_fake);
-                    in_fake += usize::from(in_some_fake_ball);
+        .fold(tallies, |mut tallies, block| {
+            let start = block * block_rows;
+            let rows = start..(start + block_rows).min(n_real);
+            // The block's dot products, turned into distances row by row.
+            let mut block_distances =
+                dot_products(sets.real.slice(s![rows.clone(), ..]), sets.fake);
+            for ((mut distances, &real_norm), row) in block_distances
+                .outer_iter_mut()
+                .zip(&sets.real_norms[rows.clone()])
+                .zip(rows)
+            {
+                for (value, &fake_norm) in distances.iter_mut().zip(sets.fake_norms) {
+                    *value = euclidean(*value, real_norm, fake_norm);
                 }
-                (memberships, in_fake, with_fake)
-            },
-        )
-        .reduce(
-            || (vec![0u64; n_fake], 0, 0),
-            |(mut a, a_in, a_with), (b, b_in, b_with)| {
-                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                (a, a_in + b_in, a_with + b_with)
-            },
-        );
-    BallCounts {
-        fakes_in_real_balls: memberships.iter().filter(|&&c| c > 0).count(),
-        real_ball_memberships: memberships.iter().sum(),
-        reals_in_fake_balls,
-        real_balls_with_fake,
-    }
+                for (tally, balls) in tallies.iter_mut().zip(families) {
+                    let (r, fake_radii) = (balls.real_radii[row], &balls.fake_radii);
+                    match balls.ball {
+                        Ball::Open => tally.count_row(distances.view(), r, fake_radii, f64::lt),
+                        Ball::Closed => tally.count_row(distances.view(), r, fake_radii, f64::le),
+                    }
+                }
+            }
+            tallies
+        })
+        .reduce(tallies, |mut a, b| {
+            for (a, b) in a.iter_mut().zip(b) {
+                a.merge(b);
+            }
+            a
+        })
+        .map(|tally| tally.counts(n_real))
 }
 
 #[cfg(test)]
@@ -595,7 +797,7 @@ mod tests {
         let fake = column(&[0.0, 6.0, 20.0]);
         let norms = squared_norms(real.view());
         assert_eq!(
-            knn_radii(real.view(), &norms, 1, 2),
+            nearest_distances(real.view(), &norms, 2, 2).radii(1),
             vec![0.0, 0.0, 2.0, 2.0]
         );
         let r = prdc(real.view(), fake.view(), 1).unwrap();
@@ -627,12 +829,16 @@ mod tests {
                     row[k]
                 })
                 .collect();
-            for block in [1, 5, 40, 41, 256] {
-                assert_eq!(
-                    knn_radii(x.view(), &norms, k, block),
-                    expected,
-                    "k={k} block={block}"
-                );
+            // Keeping more than k + 1 values, as for two neighbourhood
+            // sizes at once, gives the same radii.
+            for keep in (k + 1)..=(k + 3).min(x.nrows()) {
+                for block in [1, 5, 40, 41, 256] {
+                    assert_eq!(
+                        nearest_distances(x.view(), &norms, keep, block).radii(k),
+                        expected,
+                        "k={k} keep={keep} block={block}"
+                    );
+                }
             }
         }
     }
@@ -644,6 +850,10 @@ mod tests {
         let expected = prdc_with_block(real.view(), fake.view(), 5, BLOCK_ROWS).unwrap();
         let expected_ipr =
             improved_precision_recall_with_block(real.view(), fake.view(), 3, BLOCK_ROWS).unwrap();
+        let expected_both = NeighbourhoodMetrics {
+            prdc: expected.clone(),
+            improved: expected_ipr.clone(),
+        };
         for block in [1, 7, 32, 96, 97, 1000] {
             assert_eq!(
                 prdc_with_block(real.view(), fake.view(), 5, block).unwrap(),
@@ -652,6 +862,17 @@ mod tests {
             assert_eq!(
                 improved_precision_recall_with_block(real.view(), fake.view(), 3, block).unwrap(),
                 expected_ipr
+            );
+            assert_eq!(
+                prdc_and_improved_precision_recall_with_block(
+                    real.view(),
+                    fake.view(),
+                    5,
+                    3,
+                    block
+                )
+                .unwrap(),
+                expected_both
             );
         }
     }
@@ -669,6 +890,14 @@ mod tests {
                 (
                     prdc_with_block(real.view(), fake.view(), 5, 16).unwrap(),
                     improved_precision_recall_with_block(real.view(), fake.view(), 3, 16).unwrap(),
+                    prdc_and_improved_precision_recall_with_block(
+                        real.view(),
+                        fake.view(),
+                        4,
+                        2,
+                        16,
+                    )
+                    .unwrap(),
                 )
             })
         };
@@ -686,6 +915,60 @@ mod tests {
         let fake_f = fake.t().to_owned();
         let r = prdc(real_t.t(), fake_f.t(), 5).unwrap();
         assert_eq!(r, prdc(real.view(), fake.view(), 5).unwrap());
+    }
+
+    /// The combined pass equals the two functions called separately, to the
+    /// bit, for neighbourhood sizes below, equal to and above each other:
+    /// on continuous features, on integer grid features (exact distance
+    /// ties, where `<` and `≤` differ), on the hand-computed set with
+    /// boundary cases and on identical sets.
+    #[test]
+    fn combined_pass_equals_separate_calls() {
+        let grid = |seed, n, d| features(seed, n, d, 4.0, 0.0).mapv(f64::floor);
+        let identical = features(33, 70, 5, 1.0, 0.0);
+        let sets = [
+            (features(30, 90, 7, 1.0, 0.0), features(31, 75, 7, 1.2, 0.1)),
+            (grid(34, 80, 3), grid(35, 60, 3)),
+            (
+                column(&[0.0, 2.0, 3.0, 13.0, 14.0, 7.0, 7.0, 20.0, 2.5]),
+                column(&[1.0, 4.0, 9.0, 7.0, 14.0, 0.0, 19.0, 8.0]),
+            ),
+            (identical.clone(), identical),
+        ];
+        let pairs = [(1, 1), (3, 3), (5, 5), (5, 3), (3, 5), (1, 7), (7, 2)];
+        let mut open_and_closed_differ = false;
+        for (case, (real, fake)) in sets.iter().enumerate() {
+            for (k, improved_k) in pairs {
+                let separate = NeighbourhoodMetrics {
+                    prdc: prdc(real.view(), fake.view(), k).unwrap(),
+                    improved: improved_precision_recall(real.view(), fake.view(), improved_k)
+                        .unwrap(),
+                };
+                let both =
+                    prdc_and_improved_precision_recall(real.view(), fake.view(), k, improved_k)
+                        .unwrap();
+                assert_eq!(both, separate, "set {case}, k={k}, improved_k={improved_k}");
+                // Small blocks: several blocks and threads in both passes.
+                assert_eq!(
+                    prdc_and_improved_precision_recall_with_block(
+                        real.view(),
+                        fake.view(),
+                        k,
+                        improved_k,
+                        3
+                    )
+                    .unwrap(),
+                    separate,
+                    "set {case}, k={k}, improved_k={improved_k}, block 3"
+                );
+                if k == improved_k {
+                    open_and_closed_differ |= (both.prdc.precision, both.prdc.recall)
+                        != (both.improved.precision, both.improved.recall);
+                }
+            }
+        }
+        // The sets do exercise both boundary rules in one pass.
+        assert!(open_and_closed_differ);
     }
 
     /// Values from the reference packages, on the `features` sets above:
@@ -787,10 +1070,13 @@ mod tests {
     }
 
     /// Timing on 10 000 × 2048 uniform features per side (`PRDC_BENCH_N`
-    /// changes the count); prints seconds. The `prdc` package on the same
-    /// features (the `features` generator vectorised with numpy uint64)
-    /// gives the same four numbers: precision 0.6918, recall 0.6844,
-    /// density 0.9682600000000001, coverage 0.9632.
+    /// changes the count): [`prdc`] (k = 5) and [`improved_precision_recall`]
+    /// (k = 3) one after the other, as `geneval prdc` did, then both from
+    /// [`prdc_and_improved_precision_recall`]; prints seconds and checks the
+    /// two agree. The `prdc` package on the same features (the `features`
+    /// generator vectorised with numpy uint64) gives the same four numbers:
+    /// precision 0.6918, recall 0.6844, density 0.9682600000000001,
+    /// coverage 0.9632.
     #[test]
     #[ignore = "benchmark: cargo test --release -p geneval-metrics --lib \
                 prdc::tests::timing_10k_by_2048 -- --ignored --nocapture"]
@@ -798,12 +1084,32 @@ mod tests {
         let n: usize = std::env::var("PRDC_BENCH_N").map_or(10_000, |v| v.parse().unwrap());
         let real = features(21, n, 2048, 1.0, 0.0);
         let fake = features(22, n, 2048, 1.0, 0.01);
+        let threads = rayon::current_num_threads();
+        let (k, improved_k) = (PRDC_DEFAULT_K, IMPROVED_PR_DEFAULT_K);
+
         let start = std::time::Instant::now();
-        let r = prdc(real.view(), fake.view(), PRDC_DEFAULT_K).unwrap();
-        let seconds = start.elapsed().as_secs_f64();
+        let r = prdc(real.view(), fake.view(), k).unwrap();
+        let prdc_seconds = start.elapsed().as_secs_f64();
+        let start = std::time::Instant::now();
+        let ipr = improved_precision_recall(real.view(), fake.view(), improved_k).unwrap();
+        let ipr_seconds = start.elapsed().as_secs_f64();
         println!(
-            "prdc {n}x2048, {} threads: {seconds:.2} s, {r:?}",
-            rayon::current_num_threads()
+            "separate {n}x2048, {threads} threads: prdc {prdc_seconds:.2} s + improved \
+             {ipr_seconds:.2} s = {:.2} s, {r:?}, {ipr:?}",
+            prdc_seconds + ipr_seconds
+        );
+
+        let start = std::time::Instant::now();
+        let both =
+            prdc_and_improved_precision_recall(real.view(), fake.view(), k, improved_k).unwrap();
+        let seconds = start.elapsed().as_secs_f64();
+        println!("combined {n}x2048, {threads} threads: {seconds:.2} s, {both:?}");
+        assert_eq!(
+            both,
+            NeighbourhoodMetrics {
+                prdc: r,
+                improved: ipr
+            }
         );
     }
 
@@ -839,6 +1145,27 @@ mod tests {
                 got: 6
             })
         ));
+        assert!(matches!(
+            prdc_and_improved_precision_recall(x.view(), x.view(), 3, 0),
+            Err(MetricsError::InvalidParameter {
+                name: "improved_k",
+                ..
+            })
+        ));
+        assert!(matches!(
+            prdc_and_improved_precision_recall(x.view(), x.view(), 0, 3),
+            Err(MetricsError::InvalidParameter { name: "k", .. })
+        ));
+        for (k, improved_k) in [(6, 2), (2, 6)] {
+            assert!(matches!(
+                prdc_and_improved_precision_recall(x.view(), x.view(), k, improved_k),
+                Err(MetricsError::TooFewSamples {
+                    what: "real features",
+                    needed: 7,
+                    got: 6
+                })
+            ));
+        }
         let mut bad = x.clone();
         bad[[4, 1]] = f64::NAN;
         assert!(matches!(

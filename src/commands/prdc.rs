@@ -6,7 +6,7 @@ use crate::cli::PrdcArgs;
 use crate::input::npy::read_features;
 use crate::record::{input_record, RecordBuilder};
 use anyhow::{Context, Result};
-use geneval_metrics::prdc::{improved_precision_recall, prdc};
+use geneval_metrics::prdc::prdc_and_improved_precision_recall;
 
 /// Runs `geneval prdc`.
 pub fn run(args: &PrdcArgs) -> Result<Outcome> {
@@ -20,9 +20,10 @@ pub fn run(args: &PrdcArgs) -> Result<Outcome> {
             args.fake.display()
         )
     };
-    let dc = prdc(real.view(), fake.view(), args.k).with_context(context)?;
-    let pr =
-        improved_precision_recall(real.view(), fake.view(), args.pr_k).with_context(context)?;
+    // One pass over the distances serves both metric families.
+    let both = prdc_and_improved_precision_recall(real.view(), fake.view(), args.k, args.pr_k)
+        .with_context(context)?;
+    let (dc, pr) = (both.prdc, both.improved);
     let record = builder.record();
     for (path, f) in [(&args.real, &real), (&args.fake, &fake)] {
         record.inputs.push(input_record(
