@@ -5,9 +5,11 @@
 //! turns arguments into calls of `input` (files to arrays), the statistics
 //! core `geneval_metrics`, and `record` (the JSON result record).
 
+pub mod backend;
 pub mod cli;
 pub mod commands;
 pub mod fs;
 pub mod input;
+pub mod preprocess;
 pub mod record;
 pub mod report_error;

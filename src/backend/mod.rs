@@ -1,0 +1,2 @@
+//! Feature extraction backends and the ONNX Runtime library they load
+//! (being written: issue 3).
