@@ -44,6 +44,8 @@ pub enum Command {
     Merge(MergeArgs),
     /// Run every metric on built-in synthetic features (no download needed).
     Demo(DemoArgs),
+    /// Show which ONNX Runtime library geneval finds and what it can do.
+    Doctor(DoctorArgs),
 }
 
 /// `geneval fid`
@@ -157,4 +159,13 @@ pub struct DemoArgs {
     /// Samples per set.
     #[arg(long, default_value_t = 2000)]
     pub samples: usize,
+}
+
+/// `geneval doctor`
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The ONNX Runtime library to check (libonnxruntime.so.*) instead of
+    /// searching ORT_DYLIB_PATH, the cache and the Python package.
+    #[arg(long, value_name = "PATH")]
+    pub ort_lib: Option<PathBuf>,
 }

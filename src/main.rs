@@ -16,6 +16,7 @@ fn dispatch(command: &Command) -> anyhow::Result<Outcome> {
         Command::Stats(args) => commands::stats::run(args),
         Command::Merge(args) => commands::merge::run(args),
         Command::Demo(args) => commands::demo::run(args),
+        Command::Doctor(args) => commands::doctor::run(args),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Turning an error chain into what the user reads: the message with its
 //! context, then a `hint:` line saying what to do.
 
+use crate::backend::runtime::RuntimeError;
 use crate::input::InputError;
 use geneval_metrics::MetricsError;
 
@@ -14,6 +15,9 @@ pub fn hint_for(error: &anyhow::Error) -> Option<String> {
         }
         if let Some(e) = cause.downcast_ref::<MetricsError>() {
             return Some(metrics_hint(e).to_owned());
+        }
+        if let Some(e) = cause.downcast_ref::<RuntimeError>() {
+            return Some(e.hint());
         }
     }
     None

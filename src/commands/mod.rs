@@ -2,6 +2,7 @@
 //! and returns a result record; `main` prints it.
 
 pub mod demo;
+pub mod doctor;
 pub mod fid;
 pub mod is;
 pub mod kid;

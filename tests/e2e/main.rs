@@ -3,6 +3,7 @@
 
 mod common;
 mod demo;
+mod doctor;
 mod errors;
 mod formats;
 mod metrics_cli;
