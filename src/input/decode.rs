@@ -1,0 +1,461 @@
+//! Image files to RGB u8, as Pillow's `Image.open(path).convert("RGB")`
+//! gives them (what pytorch-fid, clean-fid and torch-fidelity all do).
+//!
+//! What Pillow does, and what we do to match it:
+//! - The format comes from the content, not the extension.
+//! - Grayscale (`L`, 1-bit `1`) is repeated into R, G and B; alpha (`LA`,
+//!   `RGBA`, palette transparency) is dropped, never composited.
+//! - Palette images are looked up in their palette.
+//! - 16-bit grayscale (PNG, TIFF: `I;16`; PGM: `I`) converts by *clipping*
+//!   at 255, so most 16-bit values become 255; 16-bit RGB, RGBA and LA PNGs
+//!   open as 8-bit modes through the `;16B` unpackers, which keep the high
+//!   byte (`v >> 8`). Both are reproduced here.
+//! - EXIF orientation is ignored (Pillow's `open` does not rotate).
+//! - More than `2 × Image.MAX_IMAGE_PIXELS` (178,956,970) pixels is refused as
+//!   a decompression bomb; the limit is configurable.
+//! - Truncated files are errors (Pillow's `LOAD_TRUNCATED_IMAGES` is off).
+//!
+//! PNG (8/16-bit, 1-bit, palette with transparency), BMP, PPM/PGM (8/16-bit),
+//! TIFF (8/16-bit), WebP (lossless and lossy) and GIF (first frame, with a
+//! transparent index) decode to exactly Pillow 13's values (tested on
+//! `tests/fixtures/images`; lossy WebP also on ten 427×640 images). JPEG
+//! does not: `image` decodes with zune-jpeg, Pillow with libjpeg-turbo (ISLOW
+//! IDCT, fancy upsampling); up to 3–4 levels apart on ~15% of the values of
+//! 4:2:0 files (chroma upsampling), ~1% of 4:4:4 and grayscale ones (IDCT).
+//! The bound measured on each fixture is asserted in the tests and recorded in
+//! `expected.json`. A truncated JPEG (no end-of-image marker) is refused as
+//! Pillow refuses it; zune-jpeg would decode one cut inside its scan data.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, RgbImage};
+use rayon::prelude::*;
+
+use super::InputError;
+
+/// Pillow's `Image.MAX_IMAGE_PIXELS`: over this Pillow warns.
+pub const PILLOW_MAX_IMAGE_PIXELS: u64 = 89_478_485;
+
+/// Our default limit: Pillow raises `DecompressionBombError` over twice its
+/// `MAX_IMAGE_PIXELS`, so geneval refuses exactly what Pillow refuses.
+pub const DEFAULT_MAX_PIXELS: u64 = 2 * PILLOW_MAX_IMAGE_PIXELS;
+
+/// How to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeOptions {
+    /// Refuse images with more pixels than this (width × height).
+    pub max_pixels: u64,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        Self {
+            max_pixels: DEFAULT_MAX_PIXELS,
+        }
+    }
+}
+
+/// Decode the image file at `path` to RGB u8.
+pub fn decode_file(path: &Path, options: &DecodeOptions) -> Result<RgbImage, InputError> {
+    let bytes = std::fs::read(path).map_err(|source| InputError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    decode_bytes(&bytes, path, options)
+}
+
+/// Decode an image held in memory; `path` only names it in errors.
+pub fn decode_bytes(
+    bytes: &[u8],
+    path: &Path,
+    options: &DecodeOptions,
+) -> Result<RgbImage, InputError> {
+    if bytes.is_empty() {
+        return Err(InputError::EmptyFile {
+            path: path.to_path_buf(),
+        });
+    }
+    let bad = |reason: String| InputError::BadImage {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| bad(e.to_string()))?;
+    let Some(format) = reader.format() else {
+        return Err(InputError::NotAnImage {
+            path: path.to_path_buf(),
+            reason: "unrecognised content".to_string(),
+        });
+    };
+    if format == ImageFormat::Jpeg && !jpeg_has_end(bytes) {
+        // zune-jpeg fills a cut-off JPEG with grey; libjpeg-turbo under Pillow
+        // runs out of data and Pillow raises "image file is truncated".
+        return Err(bad(
+            "truncated JPEG (no end-of-image marker after the scan data)".to_string(),
+        ));
+    }
+    let mut limits = Limits::default();
+    // Enough for the largest allowed image at 16-bit RGBA plus the RGB copy.
+    limits.max_alloc = Some(options.max_pixels.saturating_mul(11));
+    reader.limits(limits);
+    let decoder = reader
+        .into_decoder()
+        .map_err(|e| map_image_error(e, path))?;
+    let (width, height) = decoder.dimensions();
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > options.max_pixels {
+        return Err(InputError::TooManyPixels {
+            path: path.to_path_buf(),
+            width,
+            height,
+            pixels,
+            limit: options.max_pixels,
+        });
+    }
+    let image = DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(e, path))?;
+    to_rgb_like_pillow(image).ok_or_else(|| InputError::NotAnImage {
+        path: path.to_path_buf(),
+        reason: "floating-point pixels, which Pillow's convert('RGB') does not read either"
+            .to_string(),
+    })
+}
+
+fn map_image_error(error: ImageError, path: &Path) -> InputError {
+    let path = path.to_path_buf();
+    match error {
+        ImageError::Unsupported(e) => InputError::NotAnImage {
+            path,
+            reason: e.to_string(),
+        },
+        ImageError::Limits(e) => InputError::BadImage {
+            path,
+            reason: format!("over the decoder's memory limit ({e})"),
+        },
+        ImageError::IoError(e) => InputError::BadImage {
+            path,
+            reason: format!("truncated or unreadable ({e})"),
+        },
+        other => InputError::BadImage {
+            path,
+            reason: other.to_string(),
+        },
+    }
+}
+
+/// Whether a JPEG stream has an EOI marker (FF D9) after its first SOS
+/// (FF DA). Scan data stuffs every FF with 00, so FF D9 there is a marker.
+fn jpeg_has_end(bytes: &[u8]) -> bool {
+    let Some(sos) = bytes.windows(2).position(|w| w == [0xFF, 0xDA]) else {
+        return false;
+    };
+    bytes[sos..].windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
+/// Pillow's `convert("RGB")` from what `image` decoded (see the module docs
+/// for the 16-bit rules). `None` for floating-point images.
+fn to_rgb_like_pillow(image: DynamicImage) -> Option<RgbImage> {
+    let (width, height) = (image.width(), image.height());
+    let from_fn = |data: Vec<u8>| RgbImage::from_raw(width, height, data);
+    match image {
+        DynamicImage::ImageRgb8(rgb) => Some(rgb),
+        DynamicImage::ImageLuma8(gray) => {
+            from_fn(gray.into_raw().iter().flat_map(|&v| [v; 3]).collect())
+        }
+        DynamicImage::ImageLumaA8(la) => from_fn(
+            la.into_raw()
+                .chunks_exact(2)
+                .flat_map(|p| [p[0]; 3])
+                .collect(),
+        ),
+        DynamicImage::ImageRgba8(rgba) => from_fn(
+            rgba.into_raw()
+                .chunks_exact(4)
+                .flat_map(|p| [p[0], p[1], p[2]])
+                .collect(),
+        ),
+        // I;16 -> RGB clips at 255.
+        DynamicImage::ImageLuma16(gray) => from_fn(
+            gray.into_raw()
+                .iter()
+                .flat_map(|&v| [v.min(255) as u8; 3])
+                .collect(),
+        ),
+        // LA;16B, RGB;16B, RGBA;16B keep the high byte.
+        DynamicImage::ImageLumaA16(la) => from_fn(
+            la.into_raw()
+                .chunks_exact(2)
+                .flat_map(|p| [(p[0] >> 8) as u8; 3])
+                .collect(),
+        ),
+        DynamicImage::ImageRgb16(rgb) => {
+            from_fn(rgb.into_raw().iter().map(|&v| (v >> 8) as u8).collect())
+        }
+        DynamicImage::ImageRgba16(rgba) => from_fn(
+            rgba.into_raw()
+                .chunks_exact(4)
+                .flat_map(|p| [(p[0] >> 8) as u8, (p[1] >> 8) as u8, (p[2] >> 8) as u8])
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// The images decoded by [`decode_all`], in the order of the paths given.
+#[derive(Debug, Default)]
+pub struct Decoded {
+    /// The paths that decoded, in input order.
+    pub paths: Vec<PathBuf>,
+    /// Their images, one per entry of `paths`.
+    pub images: Vec<RgbImage>,
+    /// The files skipped with `skip_bad`, in input order, each error naming its path.
+    pub skipped: Vec<InputError>,
+}
+
+/// Decode every path in parallel (rayon), keeping their order. Without
+/// `skip_bad` the first failure in path order is returned; with it, failures
+/// are collected in [`Decoded::skipped`] and the rest decoded.
+pub fn decode_all(
+    paths: &[PathBuf],
+    options: &DecodeOptions,
+    skip_bad: bool,
+) -> Result<Decoded, InputError> {
+    let results: Vec<Result<RgbImage, InputError>> = paths
+        .par_iter()
+        .map(|path| decode_file(path, options))
+        .collect();
+    let mut decoded = Decoded::default();
+    for (path, result) in paths.iter().zip(results) {
+        match result {
+            Ok(image) => {
+                decoded.paths.push(path.clone());
+                decoded.images.push(image);
+            }
+            Err(error) if skip_bad => decoded.skipped.push(error),
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(decoded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array3;
+    use ndarray_npy::ReadNpyExt;
+
+    fn fixtures() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/images")
+    }
+
+    fn expected_json() -> serde_json::Value {
+        let text = std::fs::read_to_string(fixtures().join("expected.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn read_expected(rel: &str) -> Array3<u8> {
+        let file = std::fs::File::open(fixtures().join(rel)).unwrap();
+        Array3::<u8>::read_npy(file).unwrap()
+    }
+
+    /// (max |diff|, fraction of differing values)
+    fn compare(image: &RgbImage, expected: &Array3<u8>) -> (u8, f64) {
+        let (h, w, c) = expected.dim();
+        assert_eq!(
+            (image.height() as usize, image.width() as usize, c),
+            (h, w, 3)
+        );
+        let expected = expected.as_standard_layout();
+        let ours = image.as_raw();
+        let theirs = expected.as_slice().unwrap();
+        let max = ours
+            .iter()
+            .zip(theirs)
+            .map(|(a, b)| a.abs_diff(*b))
+            .max()
+            .unwrap_or(0);
+        let differing = ours.iter().zip(theirs).filter(|(a, b)| a != b).count();
+        (max, differing as f64 / ours.len() as f64)
+    }
+
+    #[test]
+    fn every_fixture_decodes_like_pillow() {
+        let meta = expected_json();
+        let files = meta["files"].as_object().unwrap();
+        let mut failures = Vec::new();
+        let mut checked = 0;
+        for (rel, entry) in files {
+            let path = fixtures().join("files").join(rel);
+            let result = decode_file(&path, &DecodeOptions::default());
+            if entry.get("error").is_some() {
+                match result {
+                    Ok(_) => {
+                        failures.push(format!("{rel}: decoded, Pillow says {}", entry["error"]))
+                    }
+                    Err(e) => assert!(e.to_string().contains(rel.as_str()), "{e}"),
+                }
+                continue;
+            }
+            let image = match result {
+                Ok(image) => image,
+                Err(e) => {
+                    failures.push(format!("{rel}: {e}"));
+                    continue;
+                }
+            };
+            let (max, frac) = compare(&image, &read_expected(entry["expected"].as_str().unwrap()));
+            checked += 1;
+            if entry["exact"].as_bool().unwrap() {
+                if max != 0 {
+                    failures.push(format!(
+                        "{rel}: not exact: max |diff| {max}, {frac:.4} of values differ"
+                    ));
+                }
+            } else {
+                eprintln!(
+                    "{rel}: max |diff| {max}, {:.2}% of values differ",
+                    frac * 100.0
+                );
+                let bound = entry["max_abs_diff"].as_u64().unwrap();
+                let bound_frac = entry["max_frac_differing"].as_f64().unwrap();
+                if u64::from(max) > bound || frac > bound_frac {
+                    failures.push(format!("{rel}: max |diff| {max} (bound {bound}), {frac:.4} differ (bound {bound_frac})"));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        assert!(checked >= 25, "only {checked} fixtures checked");
+    }
+
+    fn file(name: &str) -> PathBuf {
+        fixtures().join("files").join(name)
+    }
+
+    #[test]
+    fn broken_files_give_typed_errors_naming_the_path() {
+        let options = DecodeOptions::default();
+        type IsKind = fn(&InputError) -> bool;
+        let cases: [(&str, IsKind); 5] = [
+            ("empty.png", |e| matches!(e, InputError::EmptyFile { .. })),
+            ("truncated.png", |e| {
+                matches!(e, InputError::BadImage { .. })
+            }),
+            ("truncated.jpg", |e| {
+                matches!(e, InputError::BadImage { .. })
+            }),
+            ("not_an_image.png", |e| {
+                matches!(e, InputError::NotAnImage { .. })
+            }),
+            ("notes.txt", |e| matches!(e, InputError::NotAnImage { .. })),
+        ];
+        for (name, is_expected_kind) in cases {
+            let error = decode_file(&file(name), &options).unwrap_err();
+            assert!(is_expected_kind(&error), "{name}: {error:?}");
+            assert!(error.to_string().contains(name), "{error}");
+            assert!(error.hint().is_some());
+        }
+        let missing = decode_file(&file("no_such.png"), &options).unwrap_err();
+        assert!(matches!(missing, InputError::Io { .. }), "{missing:?}");
+        assert!(missing.to_string().contains("no_such.png"));
+    }
+
+    #[test]
+    fn pixel_limit_refuses_decompression_bombs() {
+        // A header claiming 100000 x 100000 pixels: refused before any allocation.
+        let error = decode_file(&file("huge_header.png"), &DecodeOptions::default()).unwrap_err();
+        match &error {
+            InputError::TooManyPixels {
+                width,
+                height,
+                pixels,
+                limit,
+                ..
+            } => {
+                assert_eq!(
+                    (*width, *height, *pixels),
+                    (100_000, 100_000, 10_000_000_000)
+                );
+                assert_eq!(*limit, 178_956_970);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(error.to_string().contains("huge_header.png"));
+        // rgb.png is 17 x 13 = 221 pixels: the limit is inclusive, as Pillow's.
+        let at = DecodeOptions { max_pixels: 221 };
+        assert!(decode_file(&file("rgb.png"), &at).is_ok());
+        let below = DecodeOptions { max_pixels: 220 };
+        let error = decode_file(&file("rgb.png"), &below).unwrap_err();
+        assert!(
+            matches!(error, InputError::TooManyPixels { pixels: 221, .. }),
+            "{error:?}"
+        );
+        for jpeg in [
+            "photo.jpg",
+            "image.gif",
+            "lossless.webp",
+            "image.tif",
+            "image.bmp",
+        ] {
+            let tiny = DecodeOptions { max_pixels: 10 };
+            let error = decode_file(&file(jpeg), &tiny).unwrap_err();
+            assert!(
+                matches!(error, InputError::TooManyPixels { .. }),
+                "{jpeg}: {error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn exif_orientation_is_ignored_like_pillow() {
+        // Stored 20 wide, 8 high, orientation 6: Pillow's open does not rotate.
+        let image = decode_file(&file("exif6.png"), &DecodeOptions::default()).unwrap();
+        assert_eq!((image.width(), image.height()), (20, 8));
+    }
+
+    #[test]
+    fn sixteen_bit_grayscale_clips_and_sixteen_bit_rgb_keeps_the_high_byte() {
+        let gray = decode_file(&file("gray16.png"), &DecodeOptions::default()).unwrap();
+        // first row starts 0, 1, 255, 256, 65535
+        let firsts: Vec<u8> = (0..5).map(|x| gray.get_pixel(x, 0)[0]).collect();
+        assert_eq!(firsts, [0, 1, 255, 255, 255]);
+        let rgb = decode_file(&file("rgb16.png"), &DecodeOptions::default()).unwrap();
+        // first pixel was (0, 255, 256)
+        assert_eq!(rgb.get_pixel(0, 0).0, [0, 0, 1]);
+    }
+
+    #[test]
+    fn decode_all_keeps_order_and_skips_bad_files_only_when_asked() {
+        let names = [
+            "rgb.png",
+            "truncated.png",
+            "gray.png",
+            "empty.png",
+            "image.bmp",
+        ];
+        let paths: Vec<PathBuf> = names.iter().map(|n| file(n)).collect();
+        let options = DecodeOptions::default();
+
+        let error = decode_all(&paths, &options, false).unwrap_err();
+        assert!(
+            error.to_string().contains("truncated.png"),
+            "first bad file in order: {error}"
+        );
+
+        let decoded = decode_all(&paths, &options, true).unwrap();
+        assert_eq!(
+            decoded.paths,
+            [file("rgb.png"), file("gray.png"), file("image.bmp")]
+        );
+        assert_eq!(decoded.images.len(), 3);
+        for (path, image) in decoded.paths.iter().zip(&decoded.images) {
+            assert_eq!(image, &decode_file(path, &options).unwrap());
+        }
+        let skipped: Vec<String> = decoded.skipped.iter().map(ToString::to_string).collect();
+        assert_eq!(skipped.len(), 2);
+        assert!(skipped[0].contains("truncated.png") && skipped[1].contains("empty.png"));
+
+        let none = decode_all(&[], &options, false).unwrap();
+        assert!(none.images.is_empty() && none.skipped.is_empty());
+    }
+}
