@@ -128,8 +128,8 @@ fn trace(m: &Array2<f64>) -> f64 {
 
 /// Fréchet distance between `N(μ1, Σ1)` and `N(μ2, Σ2)`.
 pub fn frechet_distance(a: &Gaussian, b: &Gaussian) -> Result<FrechetDistance> {
-    let a = Gaussian::new(a.mu.clone(), a.sigma.clone())?;
-    let b = Gaussian::new(b.mu.clone(), b.sigma.clone())?;
+    a.validate()?;
+    b.validate()?;
     if a.dim() != b.dim() {
         return Err(MetricsError::DimensionMismatch {
             what: "statistics dimension",

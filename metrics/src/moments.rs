@@ -279,18 +279,25 @@ pub struct Gaussian {
 impl Gaussian {
     /// Checks shapes and finiteness of stored statistics.
     pub fn new(mu: Array1<f64>, sigma: Array2<f64>) -> Result<Self> {
-        let dim = mu.len();
-        if sigma.dim() != (dim, dim) {
+        let gaussian = Self { mu, sigma };
+        gaussian.validate()?;
+        Ok(gaussian)
+    }
+
+    /// Checks that `sigma` is `D × D` for `mu` of length `D` and that every
+    /// value is finite; the fields are public, so consumers check before use.
+    pub fn validate(&self) -> Result<()> {
+        let dim = self.mu.len();
+        if self.sigma.dim() != (dim, dim) {
             return Err(MetricsError::NotSquare {
                 what: "sigma",
                 expected: dim,
-                rows: sigma.nrows(),
-                columns: sigma.ncols(),
+                rows: self.sigma.nrows(),
+                columns: self.sigma.ncols(),
             });
         }
-        ensure_finite_vector("mu", mu.view())?;
-        ensure_finite_matrix("sigma", sigma.view())?;
-        Ok(Self { mu, sigma })
+        ensure_finite_vector("mu", self.mu.view())?;
+        ensure_finite_matrix("sigma", self.sigma.view())
     }
 
     /// Mean and covariance (ddof 1) of the rows of `features`.
