@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod fs;
 pub mod input;
+pub mod onnx;
 pub mod preprocess;
 pub mod record;
 pub mod report_error;

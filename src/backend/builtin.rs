@@ -1,0 +1,1 @@
+//! The built-in feature network (being written: issue 3).

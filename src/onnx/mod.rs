@@ -1,0 +1,1 @@
+//! Writing ONNX models from Rust (being written: issue 3).
