@@ -30,8 +30,14 @@
 //!   (the whole permutation is drawn, so the stream advances by a full
 //!   shuffle of `n` whatever `k` is).
 //!
-//! Only these are implemented; floats, Gaussians and `randint` (which uses
-//! a buffered variant for small dtypes) are not needed by any metric.
+//! * **`random_sample()`** (`random_standard_uniform`, `genrand_res53`): a
+//!   double in `[0, 1)` from two 32-bit draws, `a = first >> 5`,
+//!   `b = second >> 6`, `(a * 2^26 + b) / 2^53`. geneval's built-in feature
+//!   network draws its weights with it, so that a Python script can rebuild
+//!   the same weights with numpy.
+//!
+//! Only these are implemented; Gaussians and `randint` (which uses a
+//! buffered variant for small dtypes) are not needed.
 
 /// Number of 32-bit words in the MT19937 state.
 const STATE_LEN: usize = 624;
@@ -42,8 +48,8 @@ const MATRIX_A: u32 = 0x9908_b0df;
 const UPPER_MASK: u32 = 0x8000_0000;
 const LOWER_MASK: u32 = 0x7fff_ffff;
 
-/// numpy's legacy `np.random.RandomState`, restricted to the integer draws
-/// used by torch-fidelity (see the module documentation for the algorithms).
+/// numpy's legacy `np.random.RandomState`, restricted to the draws geneval
+/// makes (see the module documentation for the algorithms).
 #[derive(Clone)]
 pub struct RandomState {
     key: [u32; STATE_LEN],
@@ -136,6 +142,17 @@ impl RandomState {
                 }
             }
         }
+    }
+
+    /// A uniform double in `[0, 1)`, numpy's legacy `random_sample()`
+    /// (`random_standard_uniform`, i.e. MT19937 `genrand_res53`): 27 high
+    /// bits of one draw and 26 of the next make a 53-bit integer, divided
+    /// by `2^53`. Every value is exact in f64, so the result equals numpy's
+    /// bit for bit.
+    pub fn random_sample(&mut self) -> f64 {
+        let a = self.next_u32() >> 5;
+        let b = self.next_u32() >> 6;
+        (f64::from(a) * 67_108_864.0 + f64::from(b)) / 9_007_199_254_740_992.0
     }
 
     /// In-place shuffle as numpy's legacy `RandomState.shuffle` of a 1-D
@@ -267,6 +284,32 @@ mod tests {
         assert_eq!(rng.choice_without_replacement(12, 4), [7, 10, 2, 5]);
         assert_eq!(rng.choice_without_replacement(9, 4), [1, 2, 5, 3]);
         assert_eq!(rng.choice_without_replacement(12, 4), [2, 8, 1, 9]);
+    }
+
+    #[test]
+    fn random_sample_matches_numpy() {
+        // python -c "import numpy as np; r=np.random.RandomState(2015); print(r.random_sample(5).tolist())"
+        let mut rng = RandomState::new(2015);
+        let got: Vec<f64> = (0..5).map(|_| rng.random_sample()).collect();
+        assert_eq!(
+            got,
+            [
+                0.7375952275959086,
+                0.5175715481747596,
+                0.884189446294582,
+                0.45172398549976034,
+                0.9446760844936931
+            ]
+        );
+        // Across the state regeneration (two words per draw, 624 words per state):
+        // python -c "import numpy as np; x=np.random.RandomState(0).random_sample(700); print(x[310:313].tolist(), x[698:].tolist())"
+        let mut rng = RandomState::new(0);
+        let x: Vec<f64> = (0..700).map(|_| rng.random_sample()).collect();
+        assert_eq!(
+            x[310..313],
+            [0.7705807485027762, 0.14694664540037505, 0.07952208258675575]
+        );
+        assert_eq!(x[698..], [0.5181498137911743, 0.8427768626848423]);
     }
 
     #[test]
