@@ -4,6 +4,9 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+use crate::backend::Device;
+use crate::preprocess::ResizeMode;
+
 /// Evaluate generative models with the numbers of the reference tools.
 #[derive(Debug, Parser)]
 #[command(name = "geneval", version, about, propagate_version = true)]
@@ -30,16 +33,18 @@ pub struct GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Fréchet distance (FID) between two sides: statistics .npz or features .npy.
+    /// Fréchet distance (FID) between two sides: image folders, statistics .npz or features .npy.
     Fid(FidArgs),
-    /// Inception Score of logits (N x classes .npy), as torch-fidelity.
+    /// Inception Score of images or of logits (N x classes .npy), as torch-fidelity.
     Is(IsArgs),
-    /// Kernel Inception Distance between two feature sets, as torch-fidelity.
+    /// Kernel Inception Distance between two sides (images or features), as torch-fidelity.
     Kid(KidArgs),
     /// Precision, recall, density and coverage (Naeem et al.) and improved precision/recall.
     Prdc(PrdcArgs),
-    /// Mean and covariance of features, written as pytorch-fid statistics.
+    /// Mean and covariance of images' features, written as pytorch-fid statistics.
     Stats(StatsArgs),
+    /// Features (and logits) of a folder of images, written as .npy.
+    Features(FeaturesArgs),
     /// Merge partial statistics exactly into one statistics file.
     Merge(MergeArgs),
     /// Run every metric on built-in synthetic features (no download needed).
@@ -48,19 +53,66 @@ pub enum Command {
     Doctor(DoctorArgs),
 }
 
+/// How images become features; used when a side is a folder or `@list.txt`.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Feature extraction (image folders)")]
+pub struct ExtractArgs {
+    /// Feature model: `builtin` (geneval's own network, no download; not
+    /// comparable with published numbers) or an .onnx file.
+    #[arg(long, value_name = "builtin|PATH")]
+    pub model: Option<String>,
+    /// Model spec (JSON) [default: MODEL.onnx.json next to the model, if any].
+    #[arg(long, value_name = "FILE")]
+    pub model_spec: Option<PathBuf>,
+    /// Name of the model output holding the features (overrides the spec).
+    #[arg(long, value_name = "NAME")]
+    pub features_output: Option<String>,
+    /// Name of the model output holding class logits (overrides the spec).
+    #[arg(long, value_name = "NAME")]
+    pub logits_output: Option<String>,
+    /// Resize and normalisation: pytorch-fid, tf (torch-fidelity) or clean (clean-fid).
+    #[arg(long, default_value = "pytorch-fid", value_name = "MODE")]
+    pub mode: ResizeMode,
+    /// Where the model runs: cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    pub device: Device,
+    /// Images per model call [default: 50 on cpu, 200 on cuda].
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+    /// ONNX Runtime threads [default: its own choice].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Skip files that cannot be decoded (listed in the result) instead of stopping.
+    #[arg(long)]
+    pub skip_bad: bool,
+    /// Also read images in subfolders.
+    #[arg(long)]
+    pub recursive: bool,
+    /// Refuse images with more pixels than this [default: Pillow's bomb limit, 178956970].
+    #[arg(long, value_name = "PIXELS")]
+    pub max_pixels: Option<u64>,
+    /// The ONNX Runtime library (libonnxruntime.so.*) to load.
+    #[arg(long, value_name = "PATH")]
+    pub ort_lib: Option<PathBuf>,
+}
+
 /// `geneval fid`
 #[derive(Debug, Args)]
 pub struct FidArgs {
-    /// First side (e.g. the real data): .npz statistics or .npy features.
+    /// First side (e.g. the real data): an image folder, @list.txt, .npz statistics or .npy features.
     pub a: PathBuf,
     /// Second side (e.g. the generated data).
     pub b: PathBuf,
+    /// Feature extraction for image sides.
+    #[command(flatten)]
+    pub extract: ExtractArgs,
 }
 
 /// `geneval is`
 #[derive(Debug, Args)]
 pub struct IsArgs {
-    /// Logits, N x classes (.npy). For FID Inception use the logits without the fc bias.
+    /// Images (folder or @list.txt), or logits N x classes (.npy). For FID
+    /// Inception use the logits without the fc bias.
     pub logits: PathBuf,
     /// Number of splits.
     #[arg(long, default_value_t = 10)]
@@ -71,14 +123,17 @@ pub struct IsArgs {
     /// Keep the samples in file order instead of permuting them.
     #[arg(long)]
     pub no_shuffle: bool,
+    /// Feature extraction for image sides.
+    #[command(flatten)]
+    pub extract: ExtractArgs,
 }
 
 /// `geneval kid`
 #[derive(Debug, Args)]
 pub struct KidArgs {
-    /// Features of the first set (.npy).
+    /// The first set: an image folder, @list.txt or features (.npy).
     pub a: PathBuf,
-    /// Features of the second set (.npy).
+    /// The second set.
     pub b: PathBuf,
     /// Number of random subsets.
     #[arg(long, default_value_t = 100)]
@@ -98,14 +153,17 @@ pub struct KidArgs {
     /// Seed of the subset draws (numpy RandomState).
     #[arg(long, default_value_t = 2020)]
     pub seed: u32,
+    /// Feature extraction for image sides.
+    #[command(flatten)]
+    pub extract: ExtractArgs,
 }
 
 /// `geneval prdc`
 #[derive(Debug, Args)]
 pub struct PrdcArgs {
-    /// Features of the real set (.npy).
+    /// The real set: an image folder, @list.txt or features (.npy).
     pub real: PathBuf,
-    /// Features of the generated set (.npy).
+    /// The generated set.
     pub fake: PathBuf,
     /// Neighbours for precision/recall/density/coverage (Naeem et al.).
     #[arg(long, default_value_t = 5)]
@@ -113,12 +171,15 @@ pub struct PrdcArgs {
     /// Neighbours for improved precision/recall (Kynkäänniemi et al.).
     #[arg(long, default_value_t = 3)]
     pub pr_k: usize,
+    /// Feature extraction for image sides.
+    #[command(flatten)]
+    pub extract: ExtractArgs,
 }
 
 /// `geneval stats`
 #[derive(Debug, Args)]
 pub struct StatsArgs {
-    /// Features (.npy, N x D).
+    /// Images (folder or @list.txt) or features (.npy, N x D).
     pub features: PathBuf,
     /// Output statistics file (.npz).
     #[arg(short, long)]
@@ -128,12 +189,33 @@ pub struct StatsArgs {
     pub partial: bool,
     /// Name of the feature layer, recorded in partial statistics so that
     /// `merge` refuses to mix layers.
-    #[arg(long, default_value = "unknown")]
-    pub feature: String,
+    /// [default: the model's features output for images, else "unknown"]
+    #[arg(long)]
+    pub feature: Option<String>,
     /// Identifier of the model that made the features (e.g. its SHA-256),
     /// recorded in partial statistics so that `merge` refuses to mix models.
-    #[arg(long, default_value = "unknown")]
-    pub model_id: String,
+    /// [default: the model's id for images, else "unknown"]
+    #[arg(long)]
+    pub model_id: Option<String>,
+    /// Feature extraction for image sides.
+    #[command(flatten)]
+    pub extract: ExtractArgs,
+}
+
+/// `geneval features`
+#[derive(Debug, Args)]
+pub struct FeaturesArgs {
+    /// Images: a folder or @list.txt.
+    pub images: PathBuf,
+    /// Output features (.npy, float32, N x D, rows in file order).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Also write the logits (.npy, N x classes), for `geneval is`.
+    #[arg(long, value_name = "FILE")]
+    pub logits: Option<PathBuf>,
+    /// Feature extraction.
+    #[command(flatten)]
+    pub extract: ExtractArgs,
 }
 
 /// `geneval merge`
@@ -168,4 +250,11 @@ pub struct DoctorArgs {
     /// searching ORT_DYLIB_PATH, the cache and the Python package.
     #[arg(long, value_name = "PATH")]
     pub ort_lib: Option<PathBuf>,
+    /// Also show a model's inputs, outputs and the spec geneval resolves for
+    /// it (`builtin` or an .onnx file, with its MODEL.onnx.json sidecar).
+    #[arg(long, value_name = "builtin|PATH")]
+    pub model: Option<String>,
+    /// A spec file for --model instead of its sidecar.
+    #[arg(long, value_name = "FILE")]
+    pub model_spec: Option<PathBuf>,
 }

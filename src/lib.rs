@@ -11,6 +11,8 @@ pub mod commands;
 pub mod fs;
 pub mod input;
 pub mod onnx;
+pub mod pipeline;
 pub mod preprocess;
+pub mod progress;
 pub mod record;
 pub mod report_error;

@@ -2,18 +2,19 @@
 //! 1 a quality gate failed, 2 an error (with a `hint:` line).
 
 use clap::Parser;
-use geneval::cli::{Cli, Command};
+use geneval::cli::{Cli, Command, GlobalArgs};
 use geneval::commands::{self, Outcome};
 use std::io::Write;
 use std::process::ExitCode;
 
-fn dispatch(command: &Command) -> anyhow::Result<Outcome> {
+fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     match command {
-        Command::Fid(args) => commands::fid::run(args),
-        Command::Is(args) => commands::is::run(args),
-        Command::Kid(args) => commands::kid::run(args),
-        Command::Prdc(args) => commands::prdc::run(args),
-        Command::Stats(args) => commands::stats::run(args),
+        Command::Fid(args) => commands::fid::run(args, global),
+        Command::Is(args) => commands::is::run(args, global),
+        Command::Kid(args) => commands::kid::run(args, global),
+        Command::Prdc(args) => commands::prdc::run(args, global),
+        Command::Stats(args) => commands::stats::run(args, global),
+        Command::Features(args) => commands::features::run(args, global),
         Command::Merge(args) => commands::merge::run(args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Doctor(args) => commands::doctor::run(args),
@@ -22,7 +23,7 @@ fn dispatch(command: &Command) -> anyhow::Result<Outcome> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match dispatch(&cli.command) {
+    match dispatch(&cli.command, &cli.global) {
         Ok(outcome) => {
             if !cli.global.quiet {
                 for warning in &outcome.record.warnings {

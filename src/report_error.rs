@@ -2,7 +2,10 @@
 //! context, then a `hint:` line saying what to do.
 
 use crate::backend::runtime::RuntimeError;
+use crate::backend::BackendError;
 use crate::input::InputError;
+use crate::pipeline::PipelineError;
+use crate::preprocess::PreprocessError;
 use geneval_metrics::MetricsError;
 
 /// The hint for the first error in the chain that has one.
@@ -18,6 +21,19 @@ pub fn hint_for(error: &anyhow::Error) -> Option<String> {
         }
         if let Some(e) = cause.downcast_ref::<RuntimeError>() {
             return Some(e.hint());
+        }
+        if let Some(e) = cause.downcast_ref::<BackendError>() {
+            return Some(e.hint());
+        }
+        if let Some(e) = cause.downcast_ref::<PipelineError>() {
+            if let Some(h) = e.hint() {
+                return Some(h);
+            }
+        }
+        if let Some(e) = cause.downcast_ref::<PreprocessError>() {
+            return Some(format!(
+                "{e}: the model's input size in its spec must be positive"
+            ));
         }
     }
     None

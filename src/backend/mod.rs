@@ -1,5 +1,16 @@
-//! Feature extraction backends and the ONNX Runtime library they load
-//! (being written: issue 3).
+//! Feature extraction: the ONNX Runtime library (`runtime`), what a model
+//! expects (`spec`), where it runs (`device`), the `FeatureExtractor` trait
+//! and its ONNX implementation (`extractor`), and geneval's own network
+//! (`builtin`).
 
 pub mod builtin;
+pub mod device;
+pub mod error;
+pub mod extractor;
 pub mod runtime;
+pub mod spec;
+
+pub use device::Device;
+pub use error::BackendError;
+pub use extractor::{Extracted, FeatureExtractor, ModelSource, OnnxExtractor, OpenOptions};
+pub use spec::{Layout, ModelSpec, Pooling, SpecOverrides};

@@ -11,7 +11,9 @@
 //! the findings in `settings` (`settings.schema` is `geneval.doctor/v1`).
 
 use super::Outcome;
+use crate::backend::extractor::ModelReport;
 use crate::backend::runtime::{self, Looked, SearchPlan, INSTALL_COMMAND, ORT_VERSION};
+use crate::backend::{ModelSource, OnnxExtractor, OpenOptions};
 use crate::cli::DoctorArgs;
 use crate::record::RecordBuilder;
 use anyhow::{Context, Result};
@@ -145,10 +147,81 @@ pub fn run(args: &DoctorArgs) -> Result<Outcome> {
     summary.extend(looked.iter().map(|place| format!("  {place}")));
 
     smoke.context("the ONNX Runtime library loads but cannot run a model")?;
+    if let Some(model) = &args.model {
+        let source = ModelSource::parse(model);
+        let options = OpenOptions {
+            spec_file: args.model_spec.clone(),
+            ort_lib: args.ort_lib.clone(),
+            ..OpenOptions::default()
+        };
+        let report = OnnxExtractor::inspect(&source, &options)
+            .with_context(|| format!("inspecting the model {}", source.display()))?;
+        describe_model(&report, model, &mut summary, builder.record());
+    }
     Ok(Outcome {
         record: builder.finish(),
         summary,
     })
+}
+
+fn describe_model(
+    report: &ModelReport,
+    model: &str,
+    summary: &mut Vec<String>,
+    record: &mut crate::record::ResultRecord,
+) {
+    summary.push(format!("model         {model}"));
+    summary.push(format!("  id          {}", report.model_id));
+    for port in &report.inputs {
+        summary.push(format!("  input       {}", port.describe()));
+    }
+    for port in &report.outputs {
+        summary.push(format!("  output      {}", port.describe()));
+    }
+    summary.push(format!(
+        "  spec file   {}",
+        report
+            .spec_file
+            .as_ref()
+            .map_or("(none: inferred from the model)".to_owned(), |p| p
+                .display()
+                .to_string())
+    ));
+    let spec_json = match &report.spec {
+        Ok(spec) => {
+            summary.push(format!(
+                "  spec        input {} {:?} {}x{}, range [{}, {}], mean {:?}, std {:?}, features {} (pooling {:?}), logits {}",
+                spec.input,
+                spec.layout,
+                spec.width,
+                spec.height,
+                spec.range.low,
+                spec.range.high,
+                spec.mean,
+                spec.std,
+                spec.features,
+                spec.pooling,
+                spec.logits.as_deref().unwrap_or("none")
+            ));
+            serde_json::to_value(spec).unwrap_or_default()
+        }
+        Err(e) => {
+            summary.push(format!("  spec        DOES NOT RESOLVE: {e}"));
+            summary.push(format!("  to fix      {}", e.hint()));
+            json!({"error": e.to_string()})
+        }
+    };
+    record.setting(
+        "model",
+        json!({
+            "model": model,
+            "model_id": report.model_id,
+            "inputs": report.inputs.iter().map(|p| p.describe()).collect::<Vec<_>>(),
+            "outputs": report.outputs.iter().map(|p| p.describe()).collect::<Vec<_>>(),
+            "spec_file": report.spec_file.as_ref().map(|p| p.display().to_string()),
+            "spec": spec_json,
+        }),
+    );
 }
 
 fn looked_json(place: &Looked) -> serde_json::Value {

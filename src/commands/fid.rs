@@ -1,13 +1,16 @@
 //! `geneval fid A B`: the Fréchet distance between two sides.
 
+use super::extraction::{is_images, Extraction};
 use super::Outcome;
-use crate::cli::FidArgs;
+use crate::cli::{FidArgs, GlobalArgs};
 use crate::input::side::{load_fid_side, FidSide};
-use crate::record::{input_record, RecordBuilder};
+use crate::pipeline::Want;
+use crate::record::{input_record, InputRecord, RecordBuilder};
 use anyhow::{bail, Context, Result};
 use geneval_metrics::{
     frechet_distance, frechet_distance_from_features, FrechetDistance, Gaussian,
 };
+use std::path::Path;
 
 fn gaussian_of(side: &FidSide) -> Result<Gaussian> {
     match side {
@@ -16,13 +19,43 @@ fn gaussian_of(side: &FidSide) -> Result<Gaussian> {
     }
 }
 
+/// A side and its input record: images become streaming statistics.
+fn load_side(
+    path: &Path,
+    extraction: &mut Extraction<'_>,
+    which: &str,
+) -> Result<(FidSide, InputRecord)> {
+    if is_images(path) {
+        let want = Want {
+            moments: true,
+            ..Want::default()
+        };
+        let side = extraction.run(path, want, which)?;
+        let moments = side
+            .collector
+            .moments
+            .as_ref()
+            .expect("moments were asked for");
+        let fid_side = FidSide::Statistics {
+            gaussian: moments
+                .gaussian()
+                .with_context(|| format!("statistics of {}", path.display()))?,
+            count: Some(moments.count()),
+        };
+        return Ok((fid_side, side.input_record()));
+    }
+    let side = load_fid_side(path)
+        .with_context(|| format!("reading the {which} side {}", path.display()))?;
+    let record = input_record(path, side.kind(), side.count(), Some(side.dim()));
+    Ok((side, record))
+}
+
 /// Runs `geneval fid`.
-pub fn run(args: &FidArgs) -> Result<Outcome> {
+pub fn run(args: &FidArgs, global: &GlobalArgs) -> Result<Outcome> {
     let mut builder = RecordBuilder::start("fid");
-    let a = load_fid_side(&args.a)
-        .with_context(|| format!("reading the first side {}", args.a.display()))?;
-    let b = load_fid_side(&args.b)
-        .with_context(|| format!("reading the second side {}", args.b.display()))?;
+    let mut extraction = Extraction::new(&args.extract, global.quiet);
+    let (a, record_a) = load_side(&args.a, &mut extraction, "first")?;
+    let (b, record_b) = load_side(&args.b, &mut extraction, "second")?;
     if a.dim() != b.dim() {
         bail!(
             "feature dimensions differ: {} has {}, {} has {}; both sides must come from the same feature layer",
@@ -57,13 +90,9 @@ pub fn run(args: &FidArgs) -> Result<Outcome> {
         }
     };
     let record = builder.record();
-    for (path, side) in [(&args.a, &a), (&args.b, &b)] {
-        record.inputs.push(input_record(
-            path,
-            side.kind(),
-            side.count(),
-            Some(side.dim()),
-        ));
+    extraction.describe(record);
+    for (path, side, input) in [(&args.a, &a, record_a), (&args.b, &b, record_b)] {
+        record.inputs.push(input);
         if let Some(n) = side.count() {
             if (n as usize) <= side.dim() {
                 record.warnings.push(format!(

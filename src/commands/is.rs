@@ -1,16 +1,42 @@
 //! `geneval is LOGITS.npy`: Inception Score as torch-fidelity computes it.
 
+use super::extraction::{is_images, Extraction};
 use super::Outcome;
-use crate::cli::IsArgs;
+use crate::cli::{GlobalArgs, IsArgs};
 use crate::input::npy::read_features;
+use crate::pipeline::Want;
 use crate::record::{input_record, RecordBuilder};
 use anyhow::{Context, Result};
 use geneval_metrics::inception_score::{inception_score, InceptionScoreSettings};
 
 /// Runs `geneval is`.
-pub fn run(args: &IsArgs) -> Result<Outcome> {
+pub fn run(args: &IsArgs, global: &GlobalArgs) -> Result<Outcome> {
     let mut builder = RecordBuilder::start("is");
-    let logits = read_features(&args.logits).context("reading the logits")?;
+    let mut extraction = Extraction::new(&args.extract, global.quiet);
+    let (logits, input) = if is_images(&args.logits) {
+        let want = Want {
+            logits: true,
+            ..Want::default()
+        };
+        let mut side = extraction.run(&args.logits, want, "images")?;
+        let logits = side
+            .collector
+            .take_logits()
+            .expect("logits were asked for")
+            .mapv(f64::from);
+        let mut input = side.input_record();
+        input.dim = Some(logits.ncols());
+        (logits, input)
+    } else {
+        let logits = read_features(&args.logits).context("reading the logits")?;
+        let input = input_record(
+            &args.logits,
+            "logits",
+            Some(logits.nrows() as u64),
+            Some(logits.ncols()),
+        );
+        (logits, input)
+    };
     let settings = InceptionScoreSettings {
         splits: args.splits,
         shuffle_seed: (!args.no_shuffle).then_some(args.seed),
@@ -18,12 +44,8 @@ pub fn run(args: &IsArgs) -> Result<Outcome> {
     let score = inception_score(logits.view(), &settings)
         .with_context(|| format!("computing the Inception Score of {}", args.logits.display()))?;
     let record = builder.record();
-    record.inputs.push(input_record(
-        &args.logits,
-        "logits",
-        Some(logits.nrows() as u64),
-        Some(logits.ncols()),
-    ));
+    extraction.describe(record);
+    record.inputs.push(input);
     record.value = Some(score.mean);
     record.uncertainty = Some(score.std);
     record.seed = settings.shuffle_seed.map(u64::from);

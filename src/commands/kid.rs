@@ -1,17 +1,18 @@
 //! `geneval kid A.npy B.npy`: Kernel Inception Distance as torch-fidelity.
 
+use super::extraction::{feature_rows, Extraction};
 use super::Outcome;
-use crate::cli::KidArgs;
-use crate::input::npy::read_features;
-use crate::record::{input_record, RecordBuilder};
+use crate::cli::{GlobalArgs, KidArgs};
+use crate::record::RecordBuilder;
 use anyhow::{Context, Result};
 use geneval_metrics::kid::{kid, KidSettings};
 
 /// Runs `geneval kid`.
-pub fn run(args: &KidArgs) -> Result<Outcome> {
+pub fn run(args: &KidArgs, global: &GlobalArgs) -> Result<Outcome> {
     let mut builder = RecordBuilder::start("kid");
-    let a = read_features(&args.a).context("reading the first feature set")?;
-    let b = read_features(&args.b).context("reading the second feature set")?;
+    let mut extraction = Extraction::new(&args.extract, global.quiet);
+    let (a, input_a) = feature_rows(&args.a, &mut extraction, "first")?;
+    let (b, input_b) = feature_rows(&args.b, &mut extraction, "second")?;
     let settings = KidSettings {
         subsets: args.subsets,
         subset_size: args.subset_size,
@@ -28,14 +29,8 @@ pub fn run(args: &KidArgs) -> Result<Outcome> {
         )
     })?;
     let record = builder.record();
-    for (path, f) in [(&args.a, &a), (&args.b, &b)] {
-        record.inputs.push(input_record(
-            path,
-            "features",
-            Some(f.nrows() as u64),
-            Some(f.ncols()),
-        ));
-    }
+    extraction.describe(record);
+    record.inputs.extend([input_a, input_b]);
     record.value = Some(result.mean);
     record.uncertainty = Some(result.std);
     record.seed = Some(u64::from(args.seed));

@@ -3,6 +3,8 @@
 
 pub mod demo;
 pub mod doctor;
+pub mod extraction;
+pub mod features;
 pub mod fid;
 pub mod is;
 pub mod kid;

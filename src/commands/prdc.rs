@@ -1,18 +1,19 @@
 //! `geneval prdc REAL.npy FAKE.npy`: precision, recall, density, coverage
 //! (Naeem et al. 2020) and improved precision/recall (Kynkäänniemi et al. 2019).
 
+use super::extraction::{feature_rows, Extraction};
 use super::Outcome;
-use crate::cli::PrdcArgs;
-use crate::input::npy::read_features;
-use crate::record::{input_record, RecordBuilder};
+use crate::cli::{GlobalArgs, PrdcArgs};
+use crate::record::RecordBuilder;
 use anyhow::{Context, Result};
 use geneval_metrics::prdc::prdc_and_improved_precision_recall;
 
 /// Runs `geneval prdc`.
-pub fn run(args: &PrdcArgs) -> Result<Outcome> {
+pub fn run(args: &PrdcArgs, global: &GlobalArgs) -> Result<Outcome> {
     let mut builder = RecordBuilder::start("prdc");
-    let real = read_features(&args.real).context("reading the real features")?;
-    let fake = read_features(&args.fake).context("reading the generated features")?;
+    let mut extraction = Extraction::new(&args.extract, global.quiet);
+    let (real, input_real) = feature_rows(&args.real, &mut extraction, "real")?;
+    let (fake, input_fake) = feature_rows(&args.fake, &mut extraction, "generated")?;
     let context = || {
         format!(
             "computing PRDC of {} and {}",
@@ -25,14 +26,8 @@ pub fn run(args: &PrdcArgs) -> Result<Outcome> {
         .with_context(context)?;
     let (dc, pr) = (both.prdc, both.improved);
     let record = builder.record();
-    for (path, f) in [(&args.real, &real), (&args.fake, &fake)] {
-        record.inputs.push(input_record(
-            path,
-            "features",
-            Some(f.nrows() as u64),
-            Some(f.ncols()),
-        ));
-    }
+    extraction.describe(record);
+    record.inputs.extend([input_real, input_fake]);
     record
         .set("precision", dc.precision)
         .set("recall", dc.recall)

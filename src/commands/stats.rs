@@ -1,40 +1,71 @@
-//! `geneval stats FEATURES.npy -o stats.npz`: pytorch-fid's `--save-stats`,
-//! or mergeable partial statistics with `--partial`.
+//! `geneval stats INPUT -o stats.npz`: pytorch-fid's `--save-stats` from an
+//! image folder or a features `.npy`, or mergeable partial statistics with
+//! `--partial`.
 
+use super::extraction::{is_images, Extraction};
 use super::Outcome;
-use crate::cli::StatsArgs;
+use crate::cli::{GlobalArgs, StatsArgs};
 use crate::input::npy::read_features_native;
 use crate::input::npz::{write_partial, write_statistics, PartialMetadata};
+use crate::pipeline::Want;
 use crate::record::{input_record, RecordBuilder};
 use anyhow::{Context, Result};
+use geneval_metrics::Moments;
 
 /// Runs `geneval stats`.
-pub fn run(args: &StatsArgs) -> Result<Outcome> {
+pub fn run(args: &StatsArgs, global: &GlobalArgs) -> Result<Outcome> {
     let mut builder = RecordBuilder::start("stats");
-    let features = read_features_native(&args.features).context("reading the features")?;
-    let moments = features
-        .moments()
-        .with_context(|| format!("statistics of {}", args.features.display()))?;
+    let mut extraction = Extraction::new(&args.extract, global.quiet);
+    let (moments, input): (Moments, _) = if is_images(&args.features) {
+        let want = Want {
+            moments: true,
+            ..Want::default()
+        };
+        let mut side = extraction.run(&args.features, want, "images")?;
+        let moments = side
+            .collector
+            .moments
+            .take()
+            .expect("moments were asked for");
+        (moments, side.input_record())
+    } else {
+        let features = read_features_native(&args.features).context("reading the features")?;
+        let moments = features
+            .moments()
+            .with_context(|| format!("statistics of {}", args.features.display()))?;
+        let (n, d) = features.dim();
+        let input = input_record(&args.features, "features", Some(n as u64), Some(d));
+        (moments, input)
+    };
     if args.partial {
-        let metadata = PartialMetadata::new(args.feature.as_str(), args.model_id.as_str());
-        write_partial(&args.output, &moments, &metadata)?;
+        let feature = args
+            .feature
+            .as_deref()
+            .or(extraction.feature_name())
+            .unwrap_or("unknown");
+        let model_id = args
+            .model_id
+            .as_deref()
+            .or(extraction.model_id())
+            .unwrap_or("unknown");
+        write_partial(
+            &args.output,
+            &moments,
+            &PartialMetadata::new(feature, model_id),
+        )?;
     } else {
         let gaussian = moments
             .gaussian()
             .with_context(|| format!("statistics of {}", args.features.display()))?;
         write_statistics(&args.output, &gaussian)?;
     }
+    let (n, d) = (moments.count(), moments.dim());
     let record = builder.record();
-    let (n, d) = features.dim();
-    record.inputs.push(input_record(
-        &args.features,
-        "features",
-        Some(n as u64),
-        Some(d),
-    ));
+    extraction.describe(record);
+    record.inputs.push(input);
     record.outputs.push(args.output.display().to_string());
     record.setting("partial", args.partial);
-    if n <= d {
+    if n as usize <= d {
         record.warnings.push(format!(
             "{n} samples for {d} dimensions: the covariance is singular; FID needs many more samples than dimensions to be meaningful"
         ));

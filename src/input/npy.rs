@@ -160,3 +160,14 @@ pub fn read_features(path: &Path) -> Result<ndarray::Array2<f64>, InputError> {
     )?;
     Ok(features)
 }
+/// Writes a float32 matrix as `.npy` (what numpy's `np.save` writes for
+/// float32), atomically.
+pub fn write_matrix_f32(path: &Path, rows: &ndarray::Array2<f32>) -> Result<(), InputError> {
+    use ndarray_npy::WriteNpyExt;
+    crate::fs::write_atomically(path, |file| {
+        rows.write_npy(file).map_err(|e| InputError::Write {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })
+    })
+}

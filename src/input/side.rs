@@ -1,7 +1,8 @@
 //! What one side of a comparison (`geneval fid A B`) is, decided by the path.
 //!
 //! `.npz` is statistics (pytorch-fid's or geneval's partial ones); `.npy` is
-//! an `N × D` feature matrix. Image folders come with the feature extractor.
+//! an `N × D` feature matrix. Image folders and `@list.txt` are recognised
+//! earlier (`commands::extraction::is_images`) and never reach this module.
 
 use super::error::InputError;
 use super::npy::{read_features_native, Features};
@@ -61,11 +62,9 @@ pub enum FileKind {
 
 /// Classifies a path by extension (case-insensitive).
 pub fn file_kind(path: &Path) -> Result<FileKind, InputError> {
-    if path.is_dir() {
-        return Err(InputError::Unsupported {
+    if !path.exists() {
+        return Err(InputError::MissingPath {
             path: path.to_owned(),
-            reason: "is a folder; this geneval reads statistics (.npz) and features (.npy) only"
-                .into(),
         });
     }
     let ext = path
@@ -76,7 +75,7 @@ pub fn file_kind(path: &Path) -> Result<FileKind, InputError> {
         Some("npy") => Ok(FileKind::Features),
         _ => Err(InputError::Unsupported {
             path: path.to_owned(),
-            reason: "unknown file type (expected .npz statistics or .npy features)".into(),
+            reason: "unknown file type (expected an image folder, @list.txt, .npz statistics or .npy features)".into(),
         }),
     }
 }

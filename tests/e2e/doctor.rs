@@ -167,3 +167,30 @@ fn a_fixture_model_runs_like_onnxruntime_in_python() {
     assert_eq!(shape.to_vec(), vec![2i64, 3]);
     assert_eq!(z, matrix("z").as_slice());
 }
+
+#[test]
+fn doctor_lists_a_models_ports_and_resolved_spec() {
+    let model = fixture("models/tiny_nhwc.onnx");
+    let record = run_json(&["doctor", "--model", s(&model)]);
+    let m = &record["settings"]["model"];
+    assert!(
+        m["inputs"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("img (float32 [?, 12, 10, 3])"),
+        "{m}"
+    );
+    assert_eq!(m["spec"]["layout"], "NHWC");
+    assert_eq!(m["spec"]["features"], "emb");
+    assert!(m["spec_file"]
+        .as_str()
+        .unwrap()
+        .ends_with("tiny_nhwc.onnx.json"));
+
+    let bad = fixture("models/int_input.onnx");
+    let record = run_json(&["doctor", "--model", s(&bad)]);
+    let error = record["settings"]["model"]["spec"]["error"]
+        .as_str()
+        .unwrap();
+    assert!(error.contains("float32"), "{error}");
+}

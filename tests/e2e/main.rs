@@ -5,6 +5,7 @@ mod common;
 mod demo;
 mod doctor;
 mod errors;
+mod extract;
 mod formats;
 mod metrics_cli;
 mod shards;
