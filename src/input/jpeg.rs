@@ -1,0 +1,275 @@
+//! JPEG to RGB u8 through libjpeg-turbo's decoder (the `mozjpeg` crate), so
+//! that every value equals Pillow's `Image.open(path).convert("RGB")`.
+//!
+//! Pillow decodes JPEG with libjpeg-turbo at its defaults (ISLOW IDCT, fancy
+//! upsampling, no draft mode) and asks it for:
+//! - 1 component: grayscale, which `convert` repeats into R, G and B;
+//! - 3 components: RGB (libjpeg converts YCbCr, or copies Adobe-RGB data);
+//! - 4 components: CMYK as stored (libjpeg converts YCCK to CMYK), which
+//!   Pillow always reads as Adobe-inverted (`CMYK;I`) and `convert` turns
+//!   into RGB with its `cmyk2rgb` (reproduced in [`cmyk_to_rgb`]).
+//!
+//! Other component counts Pillow refuses to open. Markers (EXIF orientation,
+//! ICC profiles) are not read: Pillow's `convert` ignores them too.
+//!
+//! Truncation follows Pillow with `LOAD_TRUNCATED_IMAGES` off. Pillow feeds
+//! libjpeg a suspending source and raises "image file is truncated" when
+//! libjpeg asks for more data before the last row is out. Here the source
+//! records when libjpeg asks for data past the end, and the file is refused
+//! if that happened before the last row. Data missing only after the last
+//! row (such as an absent end-of-image marker on some grayscale files) is
+//! accepted, as Pillow accepts it.
+//!
+//! libjpeg's fatal errors unwind (the `mozjpeg` crate's error manager resumes
+//! a panic payload without calling the panic hook, so nothing is printed) and
+//! are caught here. Its warnings ("corrupt JPEG data") are silent and the
+//! image it decoded is kept, as in Pillow.
+
+use std::any::Any;
+use std::cell::Cell;
+use std::io::{self, BufRead, Read};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+use image::RgbImage;
+use mozjpeg::{ColorSpace, Decompress};
+
+use super::decode::DecodeOptions;
+use super::InputError;
+
+/// Whether Pillow's JPEG plugin claims these bytes (its `_accept`).
+pub(crate) fn is_jpeg(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xFF, 0xD8, 0xFF])
+}
+
+/// Decode a JPEG held in memory; `path` only names it in errors.
+pub(crate) fn decode_jpeg(
+    bytes: &[u8],
+    path: &Path,
+    options: &DecodeOptions,
+) -> Result<RgbImage, InputError> {
+    let ran_out = Cell::new(false);
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        decode_unguarded(bytes, &ran_out, options.max_pixels)
+    }));
+    let failure = match outcome {
+        Ok(Ok(image)) => return Ok(image),
+        Ok(Err(failure)) => failure,
+        // Past the end libjpeg reads a fake end-of-image marker; whatever it
+        // then gives up on follows from the truncation.
+        Err(_) if ran_out.get() => Failure::Truncated,
+        Err(payload) => Failure::from_libjpeg(panic_message(payload.as_ref())),
+    };
+    Err(failure.into_error(path))
+}
+
+/// Why a JPEG did not decode, before the path is attached.
+#[derive(Debug)]
+enum Failure {
+    /// libjpeg needed data past the end of the file before the last row.
+    Truncated,
+    /// A component count Pillow does not open (it opens 1, 3 and 4).
+    Components(usize),
+    /// A process or precision this build of libjpeg does not decode
+    /// (arithmetic coding, lossless, 12-bit).
+    Unsupported(String),
+    /// libjpeg's fatal error message.
+    Corrupt(String),
+    /// The header's size is over the pixel limit.
+    TooManyPixels { width: u32, height: u32, limit: u64 },
+}
+
+impl Failure {
+    fn from_libjpeg(message: String) -> Self {
+        let message = message
+            .strip_prefix("libjpeg fatal error: ")
+            .map(str::to_string)
+            .unwrap_or(message);
+        if message.starts_with("Unsupported") || message.starts_with("Sorry") {
+            Self::Unsupported(message)
+        } else {
+            Self::Corrupt(message)
+        }
+    }
+
+    fn into_error(self, path: &Path) -> InputError {
+        let path = path.to_path_buf();
+        match self {
+            Self::Truncated => InputError::BadImage {
+                path,
+                reason: "truncated JPEG: the data ends before the last row \
+                         (Pillow refuses it too, unless LOAD_TRUNCATED_IMAGES is set)"
+                    .to_string(),
+            },
+            Self::Components(n) => InputError::NotAnImage {
+                path,
+                reason: format!("a JPEG with {n} components, which Pillow does not open"),
+            },
+            Self::Unsupported(message) => InputError::NotAnImage {
+                path,
+                reason: format!("a JPEG variant geneval does not decode: {message}"),
+            },
+            Self::Corrupt(message) => InputError::BadImage {
+                path,
+                reason: format!("corrupt JPEG: {message}"),
+            },
+            Self::TooManyPixels {
+                width,
+                height,
+                limit,
+            } => InputError::TooManyPixels {
+                path,
+                width,
+                height,
+                pixels: u64::from(width) * u64::from(height),
+                limit,
+            },
+        }
+    }
+}
+
+/// The decoding proper; libjpeg's fatal errors unwind out of it.
+fn decode_unguarded(
+    bytes: &[u8],
+    ran_out: &Cell<bool>,
+    max_pixels: u64,
+) -> Result<RgbImage, Failure> {
+    let io_failure = |error: io::Error| {
+        if ran_out.get() {
+            Failure::Truncated
+        } else {
+            Failure::Corrupt(error.to_string())
+        }
+    };
+    let source = EndRecordingReader {
+        rest: bytes,
+        ran_out,
+    };
+    // Reads the header (markers up to the first scan).
+    let decompress = Decompress::builder()
+        .from_reader(source)
+        .map_err(io_failure)?;
+    let components = decompress.components().len();
+    if !matches!(components, 1 | 3 | 4) {
+        return Err(Failure::Components(components));
+    }
+    let (width, height) = decompress.size();
+    let (width, height) = (
+        u32::try_from(width).unwrap_or(u32::MAX),
+        u32::try_from(height).unwrap_or(u32::MAX),
+    );
+    if u64::from(width) * u64::from(height) > max_pixels {
+        return Err(Failure::TooManyPixels {
+            width,
+            height,
+            limit: max_pixels,
+        });
+    }
+    let mut started = match components {
+        1 => decompress.grayscale(),
+        3 => decompress.rgb(),
+        _ => decompress.to_colorspace(ColorSpace::JCS_CMYK),
+    }
+    .map_err(io_failure)?;
+    let samples: Vec<u8> = started.read_scanlines().map_err(io_failure)?;
+    if ran_out.get() {
+        return Err(Failure::Truncated);
+    }
+    // Reads on to the end-of-image marker: running out of data here is fine
+    // (Pillow stops at that point with the image complete), a fatal error is not.
+    started.finish().map_err(io_failure)?;
+    let rgb = match components {
+        1 => samples.iter().flat_map(|&v| [v; 3]).collect(),
+        3 => samples,
+        _ => cmyk_to_rgb(&samples),
+    };
+    // The sizes come from libjpeg, which filled exactly width × height pixels.
+    RgbImage::from_raw(width, height, rgb)
+        .ok_or_else(|| Failure::Corrupt("libjpeg returned fewer rows than the header says".into()))
+}
+
+/// libjpeg's CMYK output to RGB as Pillow does it: the `CMYK;I` unpacker
+/// inverts every byte, then `cmyk2rgb` computes, with `nk = 255 - k`,
+/// `nk - MULDIV255(c, nk)`, where `MULDIV255(a, b)` is `((t >> 8) + t) >> 8`
+/// for `t = a·b + 128` (Pillow's `Convert.c`).
+fn cmyk_to_rgb(cmyk: &[u8]) -> Vec<u8> {
+    fn muldiv255(a: i32, b: i32) -> i32 {
+        let t = a * b + 128;
+        ((t >> 8) + t) >> 8
+    }
+    cmyk.chunks_exact(4)
+        .flat_map(|pixel| {
+            let [c, m, y, k] = [!pixel[0], !pixel[1], !pixel[2], !pixel[3]].map(i32::from);
+            let nk = 255 - k;
+            [c, m, y].map(|v| (nk - muldiv255(v, nk)).clamp(0, 255) as u8)
+        })
+        .collect()
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(message) = payload.downcast_ref::<String>() {
+        message.clone()
+    } else if let Some(message) = payload.downcast_ref::<&str>() {
+        (*message).to_string()
+    } else {
+        "libjpeg stopped without a message".to_string()
+    }
+}
+
+/// The file's bytes as libjpeg's source, noting when libjpeg asks for more
+/// than there is (the `mozjpeg` source then feeds it a fake end marker).
+struct EndRecordingReader<'a> {
+    rest: &'a [u8],
+    ran_out: &'a Cell<bool>,
+}
+
+impl Read for EndRecordingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.fill_buf()?.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.rest[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for EndRecordingReader<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.rest.is_empty() {
+            self.ran_out.set(true);
+        }
+        Ok(self.rest)
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.rest = &self.rest[amount.min(self.rest.len())..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cmyk_to_rgb_is_pillows_cmyk2rgb_after_inversion() {
+        // libjpeg output (inverted CMYK) -> Pillow's RGB, checked with Pillow 13:
+        // Image.frombytes("CMYK", (1, 1), bytes(255 - v for v in px)).convert("RGB")
+        let cases: [([u8; 4], [u8; 3]); 6] = [
+            ([255, 255, 255, 255], [255, 255, 255]),
+            ([0, 0, 0, 0], [0, 0, 0]),
+            ([0, 128, 255, 255], [0, 128, 255]),
+            ([200, 100, 50, 128], [100, 50, 25]),
+            ([17, 250, 3, 1], [0, 1, 0]),
+            ([90, 180, 30, 200], [71, 141, 24]),
+        ];
+        for (cmyk, rgb) in cases {
+            assert_eq!(cmyk_to_rgb(&cmyk), rgb, "{cmyk:?}");
+        }
+    }
+
+    #[test]
+    fn only_pillows_jpeg_signature_is_claimed() {
+        assert!(is_jpeg(&[0xFF, 0xD8, 0xFF, 0xE0]));
+        assert!(!is_jpeg(&[0xFF, 0xD8]));
+        assert!(!is_jpeg(b"\x89PNG\r\n\x1a\n"));
+    }
+}
