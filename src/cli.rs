@@ -51,16 +51,24 @@ pub enum Command {
     Demo(DemoArgs),
     /// Show which ONNX Runtime library geneval finds and what it can do.
     Doctor(DoctorArgs),
+    /// The models geneval can fetch (pytorch-fid's FID Inception) and its cache.
+    #[command(subcommand)]
+    Models(ModelsCommand),
 }
 
 /// How images become features; used when a side is a folder or `@list.txt`.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Feature extraction (image folders)")]
 pub struct ExtractArgs {
-    /// Feature model: `builtin` (geneval's own network, no download; not
-    /// comparable with published numbers) or an .onnx file.
-    #[arg(long, value_name = "builtin|PATH")]
+    /// Feature model: `fid-inception` (default: pytorch-fid's network,
+    /// fetched and converted once), `builtin` (geneval's own network, no
+    /// download; not comparable with published numbers) or an .onnx file.
+    #[arg(long, value_name = "fid-inception|builtin|PATH")]
     pub model: Option<String>,
+    /// FID Inception feature layer, as pytorch-fid's --dims: 2048 (pool3),
+    /// 768, 192 or 64.
+    #[arg(long, value_name = "2048|768|192|64")]
+    pub dims: Option<usize>,
     /// Model spec (JSON) [default: MODEL.onnx.json next to the model, if any].
     #[arg(long, value_name = "FILE")]
     pub model_spec: Option<PathBuf>,
@@ -257,4 +265,25 @@ pub struct DoctorArgs {
     /// A spec file for --model instead of its sidecar.
     #[arg(long, value_name = "FILE")]
     pub model_spec: Option<PathBuf>,
+}
+
+/// `geneval models ...`
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// The registered models and whether each is cached.
+    List,
+    /// Download a model's official weights, verify their SHA-256, convert to ONNX, cache.
+    Fetch {
+        /// The model's name.
+        #[arg(default_value = "fid-inception")]
+        name: String,
+    },
+    /// Import a local copy of the official weights (offline machines).
+    Import {
+        /// The weights file, e.g. pt_inception-2015-12-05-6726825d.pth.
+        path: PathBuf,
+        /// The model it is.
+        #[arg(long, default_value = "fid-inception")]
+        name: String,
+    },
 }

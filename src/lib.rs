@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod fs;
 pub mod input;
+pub mod model;
 pub mod onnx;
 pub mod pipeline;
 pub mod preprocess;

@@ -18,6 +18,7 @@ fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         Command::Merge(args) => commands::merge::run(args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Doctor(args) => commands::doctor::run(args),
+        Command::Models(command) => commands::models::run(command, global),
     }
 }
 

@@ -9,23 +9,38 @@ pub fn enabled(quiet: bool) -> bool {
     !quiet && std::io::stderr().is_terminal()
 }
 
-/// A bar over `len` images, labelled `label`; hidden unless `show`.
-pub fn images(len: u64, label: &str, show: bool) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(
-        Some(len),
-        if show {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        },
-    );
+fn bar(len: Option<u64>, template: &str, label: &str, show: bool) -> ProgressBar {
+    let target = if show {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(len, target);
     bar.set_style(
-        ProgressStyle::with_template(
-            "{prefix:>12} [{bar:30}] {pos}/{len} images  {per_sec}  eta {eta}",
-        )
-        .expect("a valid template")
-        .progress_chars("=> "),
+        ProgressStyle::with_template(template)
+            .expect("a valid template")
+            .progress_chars("=> "),
     );
     bar.set_prefix(label.to_owned());
     bar
+}
+
+/// A bar over `len` images, labelled `label`; hidden unless `show`.
+pub fn images(len: u64, label: &str, show: bool) -> ProgressBar {
+    bar(
+        Some(len),
+        "{prefix:>12} [{bar:30}] {pos}/{len} images  {per_sec}  eta {eta}",
+        label,
+        show,
+    )
+}
+
+/// A bar over `len` bytes (downloads).
+pub fn bytes(len: Option<u64>, label: &str, show: bool) -> ProgressBar {
+    bar(
+        len,
+        "{prefix:>12} [{bar:30}] {bytes}/{total_bytes}  {bytes_per_sec}  eta {eta}",
+        label,
+        show,
+    )
 }

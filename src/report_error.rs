@@ -22,6 +22,12 @@ pub fn hint_for(error: &anyhow::Error) -> Option<String> {
         if let Some(e) = cause.downcast_ref::<RuntimeError>() {
             return Some(e.hint());
         }
+        if let Some(e) = cause.downcast_ref::<crate::model::pth::PthError>() {
+            return Some(e.hint());
+        }
+        if let Some(e) = cause.downcast_ref::<crate::model::registry::ModelError>() {
+            return Some(e.hint());
+        }
         if let Some(e) = cause.downcast_ref::<BackendError>() {
             return Some(e.hint());
         }

@@ -81,6 +81,9 @@ pub struct OpenOptions {
     pub threads: Option<usize>,
     /// The ONNX Runtime library to load (`--ort-lib`).
     pub ort_lib: Option<PathBuf>,
+    /// The id results carry, instead of the file's SHA-256 (registered models
+    /// are named by their source weights).
+    pub model_id: Option<String>,
 }
 
 /// An ONNX model in an ONNX Runtime session.
@@ -231,6 +234,7 @@ impl OnnxExtractor {
     /// spec, and builds a session on the requested device.
     pub fn open(source: &ModelSource, options: &OpenOptions) -> Result<Self, BackendError> {
         let (bytes, name, model_id) = read_model(source)?;
+        let model_id = options.model_id.clone().unwrap_or(model_id);
         let rt = runtime::init(options.ort_lib.as_deref())?;
         let session = build_session(rt, &bytes, &name, options)?;
         let inputs = ports(session.inputs());

@@ -15,6 +15,7 @@ use crate::backend::extractor::ModelReport;
 use crate::backend::runtime::{self, Looked, SearchPlan, INSTALL_COMMAND, ORT_VERSION};
 use crate::backend::{ModelSource, OnnxExtractor, OpenOptions};
 use crate::cli::DoctorArgs;
+use crate::model::{inception, registry};
 use crate::record::RecordBuilder;
 use anyhow::{Context, Result};
 use serde_json::json;
@@ -148,11 +149,24 @@ pub fn run(args: &DoctorArgs) -> Result<Outcome> {
 
     smoke.context("the ONNX Runtime library loads but cannot run a model")?;
     if let Some(model) = &args.model {
-        let source = ModelSource::parse(model);
-        let options = OpenOptions {
+        let mut options = OpenOptions {
             spec_file: args.model_spec.clone(),
             ort_lib: args.ort_lib.clone(),
             ..OpenOptions::default()
+        };
+        let source = match registry::entry(model) {
+            Ok(entry) => {
+                let Some(installed) = registry::cached(&entry)? else {
+                    anyhow::bail!(
+                        "{model} is not in the cache; get it with `geneval models fetch {model}` or `geneval models import PATH.pth`"
+                    );
+                };
+                options.overrides.features = Some(inception::POOL3.to_owned());
+                options.overrides.logits = Some(inception::LOGITS_UNBIASED.to_owned());
+                options.model_id = Some(installed.model_id());
+                ModelSource::File(installed.onnx)
+            }
+            Err(_) => ModelSource::parse(model),
         };
         let report = OnnxExtractor::inspect(&source, &options)
             .with_context(|| format!("inspecting the model {}", source.display()))?;

@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 use crate::backend::SpecOverrides;
 use crate::backend::{builtin, FeatureExtractor, ModelSource, OnnxExtractor, OpenOptions};
 use crate::cli::ExtractArgs;
+use crate::commands::models::download_bar;
 use crate::input::decode::{DecodeOptions, DEFAULT_MAX_PIXELS};
 use crate::input::discover::{discover, list_file_path, DiscoverOptions};
+use crate::model::{inception, registry};
 use crate::pipeline::batch::BatchRecipe;
 use crate::pipeline::{self, Collector, Report, Want};
 use crate::preprocess::Preprocessor;
@@ -57,6 +59,8 @@ pub struct Extraction<'a> {
     quiet: bool,
     extractor: Option<OnnxExtractor>,
     sides: Vec<SideSummary>,
+    /// Warnings about the model for the record.
+    notes: Vec<String>,
 }
 
 /// What the record says about one side's extraction.
@@ -76,31 +80,69 @@ impl<'a> Extraction<'a> {
             quiet,
             extractor: None,
             sides: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
-    fn source(&self) -> Result<ModelSource> {
-        match &self.args.model {
-            Some(model) => Ok(ModelSource::parse(model)),
-            None => bail!(
-                "image folders need a feature model: pass --model builtin (geneval's own network, no download; not comparable with published FID) or --model PATH.onnx"
-            ),
+    /// The model to open, with what the registry adds for registered ones.
+    fn choose(&mut self) -> Result<(ModelSource, SpecOverrides, Option<String>)> {
+        let model = self
+            .args
+            .model
+            .as_deref()
+            .unwrap_or(registry::FID_INCEPTION.name);
+        let user = SpecOverrides {
+            features: self.args.features_output.clone(),
+            logits: self.args.logits_output.clone(),
+            ..SpecOverrides::default()
+        };
+        let Ok(entry) = registry::entry(model) else {
+            if self.args.dims.is_some() {
+                bail!("--dims selects a layer of fid-inception; for other models name the output with --features-output");
+            }
+            return Ok((ModelSource::parse(model), user, None));
+        };
+        let quiet = self.quiet;
+        let announce = |message: &str| {
+            if !quiet {
+                eprintln!("geneval: {message}");
+            }
+        };
+        let installed = registry::ensure(&entry, &announce, &download_bar(quiet))
+            .with_context(|| format!("getting the {} model", entry.name))?;
+        let dims = self.args.dims.unwrap_or(inception::POOL3_DIMS);
+        let Some(features) = inception::output_for_dims(dims) else {
+            bail!("--dims {dims} is not a layer of fid-inception: use 2048, 768, 192 or 64");
+        };
+        if !installed.manifest.official {
+            self.notes.push(format!(
+                "the fid-inception weights in the cache are not the official file (SHA-256 {}, accepted through {}): these numbers are not pytorch-fid's",
+                installed.manifest.source_sha256,
+                registry::SHA256_ENV
+            ));
         }
+        let registered = SpecOverrides {
+            features: Some(features.to_owned()),
+            logits: Some(inception::LOGITS_UNBIASED.to_owned()),
+            ..SpecOverrides::default()
+        };
+        Ok((
+            ModelSource::File(installed.onnx.clone()),
+            registered.then(user),
+            Some(installed.model_id()),
+        ))
     }
 
     fn extractor(&mut self) -> Result<&mut OnnxExtractor> {
         if self.extractor.is_none() {
-            let source = self.source()?;
+            let (source, overrides, model_id) = self.choose()?;
             let options = OpenOptions {
                 spec_file: self.args.model_spec.clone(),
-                overrides: SpecOverrides {
-                    features: self.args.features_output.clone(),
-                    logits: self.args.logits_output.clone(),
-                    ..SpecOverrides::default()
-                },
+                overrides,
                 device: self.args.device,
                 threads: self.args.threads,
                 ort_lib: self.args.ort_lib.clone(),
+                model_id,
             };
             let extractor = OnnxExtractor::open(&source, &options)
                 .with_context(|| format!("opening the model {}", source.display()))?;
@@ -177,7 +219,13 @@ impl<'a> Extraction<'a> {
         };
         record.device = self.args.device.to_string();
         record
-            .setting("model", self.args.model.clone().unwrap_or_default())
+            .setting(
+                "model",
+                self.args
+                    .model
+                    .clone()
+                    .unwrap_or_else(|| registry::FID_INCEPTION.name.to_owned()),
+            )
             .setting("model_id", extractor.model_id())
             .setting("features_output", extractor.spec().features.as_str())
             .setting("mode", self.args.mode.as_str())
@@ -188,6 +236,7 @@ impl<'a> Extraction<'a> {
         if extractor.model_id() == builtin::BUILTIN_ID {
             record.warnings.push(BUILTIN_NOTE.into());
         }
+        record.warnings.extend(self.notes.iter().cloned());
         let mut images = 0;
         let (mut decode, mut preprocess, mut inference, mut wall) = (0.0, 0.0, 0.0, 0.0);
         let mut skipped = Vec::new();

@@ -9,6 +9,7 @@ pub mod fid;
 pub mod is;
 pub mod kid;
 pub mod merge;
+pub mod models;
 pub mod prdc;
 pub mod stats;
 

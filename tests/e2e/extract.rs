@@ -430,11 +430,22 @@ fn model_problems_are_clear_errors() {
 }
 
 #[test]
-fn folders_need_a_model_and_cuda_is_refused_politely_without_a_gpu() {
+fn offline_default_model_and_cuda_without_a_gpu_are_explained() {
     let dir = tempfile::tempdir().unwrap();
     let a = image_folder(dir.path(), "a", 2, 0);
-    let stderr = run_error(&["fid", s(&a), s(&a)]);
+    // Without --model: fid-inception, which an offline machine without it
+    // in the cache cannot get; the message names both ways out.
+    let cache = tempfile::tempdir().unwrap();
+    let out = geneval()
+        .args(["fid", s(&a), s(&a)])
+        .env("GENEVAL_CACHE_DIR", cache.path())
+        .env("GENEVAL_OFFLINE", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--model builtin"), "{stderr}");
+    assert!(stderr.contains("models import"), "{stderr}");
     // The CPU build of ONNX Runtime (what CI installs) has no CUDA provider.
     let out = geneval()
         .args([

@@ -7,5 +7,7 @@ mod doctor;
 mod errors;
 mod extract;
 mod formats;
+mod inception;
 mod metrics_cli;
+mod models;
 mod shards;

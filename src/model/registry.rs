@@ -1,0 +1,479 @@
+//! Named models geneval knows how to obtain, and its cache of them.
+//!
+//! `fid-inception` is pytorch-fid's `pt_inception-2015-12-05-6726825d.pth`:
+//! downloaded from pytorch-fid's release over HTTPS (or imported from a
+//! local copy), verified by SHA-256, converted to ONNX by geneval itself
+//! (`inception::build_onnx`) and cached as
+//!
+//! ```text
+//! <cache>/models/fid-inception/
+//!     source.pth       the verified download (kept: a damaged ONNX file is rebuilt from it offline)
+//!     model.onnx       what sessions load
+//!     manifest.json    SHA-256 of both, the source URL, geneval's version
+//! ```
+//!
+//! Every file is written atomically, and every use re-hashes `model.onnx`
+//! against the manifest (~0.2 s for 95 MB): a damaged entry is rebuilt, never
+//! silently used.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::backend::runtime::cache_root;
+use crate::model::{inception, pth};
+
+/// A model geneval can fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelEntry {
+    /// The name on the command line.
+    pub name: &'static str,
+    /// What it is.
+    pub description: &'static str,
+    /// Where the official file lives.
+    pub url: &'static str,
+    /// SHA-256 of the official file.
+    pub sha256: &'static str,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// pytorch-fid's FID Inception weights (the TensorFlow graph of 2015-12-05).
+pub const FID_INCEPTION: ModelEntry = ModelEntry {
+    name: "fid-inception",
+    description: "pytorch-fid's FID Inception-v3 (TF graph of 2015-12-05): pool3 2048-d, blocks 64/192/768, logits",
+    url: "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth",
+    sha256: "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2",
+    size: 95_628_359,
+};
+
+/// Every registered model.
+pub const MODELS: [ModelEntry; 1] = [FID_INCEPTION];
+
+/// A mirror URL for `fid-inception` (same file; still verified).
+pub const URL_ENV: &str = "GENEVAL_FID_INCEPTION_URL";
+/// Accept weights with this SHA-256 instead of the official one (tests,
+/// retrained networks). Results are then not pytorch-fid's, and say so.
+pub const SHA256_ENV: &str = "GENEVAL_FID_INCEPTION_SHA256";
+/// Set to 1 to never download.
+pub const OFFLINE_ENV: &str = "GENEVAL_OFFLINE";
+
+/// Why a model could not be made available.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// No such name.
+    #[error("unknown model `{0}` (known: fid-inception)")]
+    Unknown(String),
+    /// No cache folder (HOME unset).
+    #[error("no cache folder: set GENEVAL_CACHE_DIR or HOME")]
+    NoCache,
+    /// Not cached and downloading is not possible.
+    #[error("{name} is not in the cache ({dir}) and cannot be downloaded: {reason}")]
+    Offline {
+        /// The model.
+        name: String,
+        /// The cache entry.
+        dir: PathBuf,
+        /// Why not.
+        reason: String,
+    },
+    /// The download failed.
+    #[error("downloading {url} failed: {reason}")]
+    Download {
+        /// From where.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The file is not the expected one.
+    #[error(
+        "{path}: SHA-256 is {found}, expected {expected} ({what}); the file was not used{deleted}"
+    )]
+    HashMismatch {
+        /// The file.
+        path: PathBuf,
+        /// Its hash.
+        found: String,
+        /// The expected hash.
+        expected: String,
+        /// What it was supposed to be.
+        what: String,
+        /// `"; the download was deleted"` where it was.
+        deleted: &'static str,
+    },
+    /// Reading the weights or building the graph failed.
+    #[error("converting {path} to ONNX failed: {message}")]
+    Convert {
+        /// The weights file.
+        path: PathBuf,
+        /// The reader's or builder's message.
+        message: String,
+        /// What to do.
+        hint: String,
+    },
+    /// A cache file could not be read or written.
+    #[error("{path}: {reason}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl ModelError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            ModelError::Unknown(_) => "see `geneval models list`".into(),
+            ModelError::NoCache => "export GENEVAL_CACHE_DIR=/some/folder".into(),
+            ModelError::Offline { .. } | ModelError::Download { .. } => format!(
+                "on a machine without internet, copy pt_inception-2015-12-05-6726825d.pth from one that has it ({}) and run `geneval models import PATH.pth`; or use --model builtin (geneval's own network, not comparable with published FID)",
+                FID_INCEPTION.url
+            ),
+            ModelError::HashMismatch { .. } => format!(
+                "get the official file again ({}); to use other weights on purpose set {SHA256_ENV} to their SHA-256",
+                FID_INCEPTION.url
+            ),
+            ModelError::Convert { hint, .. } => hint.clone(),
+            ModelError::Io { .. } => {
+                "check that the cache folder is writable (GENEVAL_CACHE_DIR)".into()
+            }
+        }
+    }
+}
+
+/// What `manifest.json` records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The model's name.
+    pub name: String,
+    /// SHA-256 of `source.pth`.
+    pub source_sha256: String,
+    /// Whether that is the official file's hash.
+    pub official: bool,
+    /// Where it came from (URL or imported path).
+    pub origin: String,
+    /// SHA-256 of `model.onnx`.
+    pub onnx_sha256: String,
+    /// geneval's version that converted it.
+    pub geneval_version: String,
+}
+
+/// A usable cached model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installed {
+    /// `model.onnx`.
+    pub onnx: PathBuf,
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// What happened to get here: `cached`, `rebuilt`, `fetched`, `imported`.
+    pub action: &'static str,
+}
+
+impl Installed {
+    /// The id results carry: the source weights' hash.
+    pub fn model_id(&self) -> String {
+        format!(
+            "{}@sha256:{}",
+            self.manifest.name, self.manifest.source_sha256
+        )
+    }
+}
+
+/// Looks a name up.
+pub fn entry(name: &str) -> Result<ModelEntry, ModelError> {
+    MODELS
+        .iter()
+        .find(|m| m.name == name)
+        .copied()
+        .ok_or_else(|| ModelError::Unknown(name.to_owned()))
+}
+
+/// The SHA-256 accepted for `entry` (the official one unless overridden).
+pub fn expected_sha256(entry: &ModelEntry) -> String {
+    std::env::var(SHA256_ENV)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_else(|| entry.sha256.to_owned())
+}
+
+/// The download URL (the official one unless a mirror is set).
+pub fn source_url(entry: &ModelEntry) -> String {
+    std::env::var(URL_ENV)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| entry.url.to_owned())
+}
+
+/// `<cache>/models/<name>/`.
+pub fn entry_dir(entry: &ModelEntry) -> Result<PathBuf, ModelError> {
+    Ok(cache_root()
+        .ok_or(ModelError::NoCache)?
+        .join("models")
+        .join(entry.name))
+}
+
+fn io_error(path: &Path, e: impl std::fmt::Display) -> ModelError {
+    ModelError::Io {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of a file, hex.
+pub fn sha256_file(path: &Path) -> Result<String, ModelError> {
+    let mut file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer).map_err(|e| io_error(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ModelError> {
+    crate::fs::write_bytes_atomically(path, bytes).map_err(|e| io_error(path, e))
+}
+
+fn read_manifest(dir: &Path) -> Option<Manifest> {
+    let text = std::fs::read_to_string(dir.join("manifest.json")).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// The cached entry if it is complete and intact, without rebuilding.
+pub fn cached(entry: &ModelEntry) -> Result<Option<Installed>, ModelError> {
+    let dir = entry_dir(entry)?;
+    let Some(manifest) = read_manifest(&dir) else {
+        return Ok(None);
+    };
+    let onnx = dir.join("model.onnx");
+    if !onnx.is_file() || manifest.source_sha256 != expected_sha256(entry) {
+        return Ok(None);
+    }
+    if sha256_file(&onnx)? != manifest.onnx_sha256 {
+        return Ok(None);
+    }
+    Ok(Some(Installed {
+        onnx,
+        manifest,
+        action: "cached",
+    }))
+}
+
+/// Converts a verified `source.pth` in `dir` into `model.onnx` + manifest.
+fn convert(
+    entry: &ModelEntry,
+    dir: &Path,
+    source_sha256: &str,
+    origin: &str,
+) -> Result<Installed, ModelError> {
+    let source = dir.join("source.pth");
+    let convert_error = |message: String, hint: &str| ModelError::Convert {
+        path: source.clone(),
+        message,
+        hint: hint.to_owned(),
+    };
+    let dict =
+        pth::read_state_dict(&source).map_err(|e| convert_error(e.to_string(), &e.hint()))?;
+    let bytes = inception::build_onnx(&dict).map_err(|e| {
+        convert_error(
+            e.to_string(),
+            "the file is not a state dict of pytorch-fid's FID Inception network",
+        )
+    })?;
+    let onnx = dir.join("model.onnx");
+    write_atomic(&onnx, &bytes)?;
+    let manifest = Manifest {
+        name: entry.name.to_owned(),
+        source_sha256: source_sha256.to_owned(),
+        official: source_sha256 == entry.sha256,
+        origin: origin.to_owned(),
+        onnx_sha256: hex(&Sha256::digest(&bytes)),
+        geneval_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| io_error(dir, e))?;
+    write_atomic(&dir.join("manifest.json"), &json)?;
+    Ok(Installed {
+        onnx,
+        manifest,
+        action: "converted",
+    })
+}
+
+/// Checks `path`'s hash, copies it into the cache and converts it.
+pub fn import(entry: &ModelEntry, path: &Path) -> Result<Installed, ModelError> {
+    let expected = expected_sha256(entry);
+    let found = sha256_file(path)?;
+    if found != expected {
+        return Err(ModelError::HashMismatch {
+            path: path.to_owned(),
+            found,
+            expected,
+            what: format!("{} ({})", entry.name, entry.url),
+            deleted: "",
+        });
+    }
+    let dir = entry_dir(entry)?;
+    std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+    let source = dir.join("source.pth");
+    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+    write_atomic(&source, &bytes)?;
+    let mut installed = convert(entry, &dir, &found, &path.display().to_string())?;
+    installed.action = "imported";
+    Ok(installed)
+}
+
+/// Downloads the weights (progress bar on `progress`), verifies, converts.
+pub fn fetch(
+    entry: &ModelEntry,
+    progress: &dyn Fn(Option<u64>) -> indicatif::ProgressBar,
+) -> Result<Installed, ModelError> {
+    let url = source_url(entry);
+    let dir = entry_dir(entry)?;
+    std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+    let download_error = |reason: String| ModelError::Download {
+        url: url.clone(),
+        reason,
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(20)))
+        .timeout_recv_body(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let response = agent
+        .get(&url)
+        .call()
+        .map_err(|e| download_error(e.to_string()))?;
+    let length = response
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let mut reader = response.into_body().into_reader();
+    let mut temp = tempfile::Builder::new()
+        .prefix(".geneval-download-")
+        .tempfile_in(&dir)
+        .map_err(|e| io_error(&dir, e))?;
+    let bar = progress(length);
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    let limit = entry.size.max(1 << 20) * 4;
+    let mut total = 0u64;
+    loop {
+        let n = reader
+            .read(&mut buffer)
+            .map_err(|e| download_error(e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        if total > limit {
+            return Err(download_error(format!(
+                "more than {limit} bytes; not the expected file"
+            )));
+        }
+        hasher.update(&buffer[..n]);
+        temp.write_all(&buffer[..n])
+            .map_err(|e| io_error(temp.path(), e))?;
+        bar.inc(n as u64);
+    }
+    bar.finish_and_clear();
+    let found = hex(&hasher.finalize());
+    let expected = expected_sha256(entry);
+    if found != expected {
+        // Dropping the temp file deletes the download.
+        return Err(ModelError::HashMismatch {
+            path: PathBuf::from(&url),
+            found,
+            expected,
+            what: format!("{} ({} bytes received)", entry.name, total),
+            deleted: "; the download was deleted",
+        });
+    }
+    temp.as_file()
+        .sync_all()
+        .map_err(|e| io_error(temp.path(), e))?;
+    temp.persist(dir.join("source.pth"))
+        .map_err(|e| io_error(&dir, e.error))?;
+    let mut installed = convert(entry, &dir, &found, &url)?;
+    installed.action = "fetched";
+    Ok(installed)
+}
+
+/// The model ready to load: the cache if intact; rebuilt from the kept
+/// `source.pth` if only the ONNX file is damaged; else downloaded (after
+/// `announce`), unless offline.
+pub fn ensure(
+    entry: &ModelEntry,
+    announce: &dyn Fn(&str),
+    progress: &dyn Fn(Option<u64>) -> indicatif::ProgressBar,
+) -> Result<Installed, ModelError> {
+    if let Some(installed) = cached(entry)? {
+        return Ok(installed);
+    }
+    let dir = entry_dir(entry)?;
+    let source = dir.join("source.pth");
+    let expected = expected_sha256(entry);
+    if source.is_file() && sha256_file(&source)? == expected {
+        announce(&format!(
+            "{}: the cached ONNX model is missing or damaged; rebuilding it from {}",
+            entry.name,
+            source.display()
+        ));
+        let origin = read_manifest(&dir).map_or_else(|| "cache".to_owned(), |m| m.origin);
+        let mut installed = convert(entry, &dir, &expected, &origin)?;
+        installed.action = "rebuilt";
+        return Ok(installed);
+    }
+    if std::env::var(OFFLINE_ENV).is_ok_and(|v| v == "1") {
+        return Err(ModelError::Offline {
+            name: entry.name.to_owned(),
+            dir,
+            reason: format!("{OFFLINE_ENV}=1"),
+        });
+    }
+    announce(&format!(
+        "{} is not cached: downloading {} ({:.0} MB) into {}",
+        entry.name,
+        source_url(entry),
+        entry.size as f64 / 1e6,
+        dir.display()
+    ));
+    fetch(entry, progress).map_err(|e| match e {
+        ModelError::Download { reason, .. } => ModelError::Offline {
+            name: entry.name.to_owned(),
+            dir: dir.clone(),
+            reason,
+        },
+        other => other,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_official_hash_starts_with_the_file_names_prefix() {
+        assert!(FID_INCEPTION.url.ends_with("-6726825d.pth"));
+        assert!(FID_INCEPTION.sha256.starts_with("6726825d"));
+        assert_eq!(FID_INCEPTION.sha256.len(), 64);
+        assert_eq!(entry("fid-inception").unwrap(), FID_INCEPTION);
+        assert!(entry("inception")
+            .unwrap_err()
+            .hint()
+            .contains("models list"));
+    }
+}
