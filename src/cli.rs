@@ -47,10 +47,16 @@ pub enum Command {
     Features(FeaturesArgs),
     /// Merge partial statistics exactly into one statistics file.
     Merge(MergeArgs),
-    /// Run every metric on built-in synthetic features (no download needed).
+    /// Generate images, run every metric on them and a short self-check (no download needed).
     Demo(DemoArgs),
     /// Show which ONNX Runtime library geneval finds and what it can do.
     Doctor(DoctorArgs),
+    /// Write a deterministic reference image set (procedural classes), optionally disturbed.
+    Generate(GenerateArgs),
+    /// Apply one of the FID paper's disturbances to a folder of images.
+    Disturb(DisturbArgs),
+    /// Check that every metric moves the right way under the FID paper's disturbances.
+    Selfcheck(SelfcheckArgs),
     /// The models geneval can fetch (pytorch-fid's FID Inception) and its cache.
     #[command(subcommand)]
     Models(ModelsCommand),
@@ -243,12 +249,21 @@ pub struct MergeArgs {
 /// `geneval demo`
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Folder for the demo's features and statistics.
+    /// Folder for the demo's images, statistics and self-check report.
     #[arg(long, default_value = "geneval-demo")]
     pub out: PathBuf,
-    /// Samples per set.
-    #[arg(long, default_value_t = 2000)]
-    pub samples: usize,
+    /// Images per set.
+    #[arg(long, default_value_t = 300)]
+    pub n: usize,
+    /// Image side in pixels.
+    #[arg(long, default_value_t = 64)]
+    pub size: u32,
+    /// Images per set in the closing self-check (0: skip it).
+    #[arg(long, default_value_t = 150)]
+    pub selfcheck_n: usize,
+    /// Feature extraction [default model: fid-inception if cached, else builtin].
+    #[command(flatten)]
+    pub extract: ExtractArgs,
 }
 
 /// `geneval doctor`
@@ -286,4 +301,71 @@ pub enum ModelsCommand {
         #[arg(long, default_value = "fid-inception")]
         name: String,
     },
+}
+
+/// `geneval generate`
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Output folder (created; existing images with the same names are replaced).
+    pub out: PathBuf,
+    /// Number of images.
+    #[arg(long, default_value_t = 1000)]
+    pub n: usize,
+    /// Side of the square images in pixels.
+    #[arg(long, default_value_t = 64)]
+    pub size: u32,
+    /// Seed: the same arguments give byte-identical files on any machine.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Number of classes.
+    #[arg(long, default_value_t = 10)]
+    pub classes: usize,
+    /// Only the first K classes (mode dropping).
+    #[arg(long, value_name = "K")]
+    pub keep_classes: Option<usize>,
+    /// Image format: png or jpeg.
+    #[arg(long, default_value = "png")]
+    pub format: String,
+    /// Disturbances to apply, KIND:LEVEL (noise, blur, rectangles, swirl,
+    /// salt-pepper, contamination), in order; repeatable.
+    #[arg(long, value_name = "KIND:LEVEL")]
+    pub disturb: Vec<String>,
+}
+
+/// `geneval disturb`
+#[derive(Debug, Args)]
+pub struct DisturbArgs {
+    /// Folder of images to read.
+    pub input: PathBuf,
+    /// Folder to write (same file names, PNG).
+    pub out: PathBuf,
+    /// The disturbance, KIND:LEVEL.
+    #[arg(value_name = "KIND:LEVEL")]
+    pub disturbance: String,
+    /// Seed of the disturbance's randomness.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// `geneval selfcheck`
+#[derive(Debug, Args)]
+pub struct SelfcheckArgs {
+    /// Folder for the generated sets, results.jsonl and report.md.
+    #[arg(short, long, default_value = "geneval-selfcheck")]
+    pub out: PathBuf,
+    /// Images per set.
+    #[arg(long, default_value_t = 500)]
+    pub n: usize,
+    /// Image side in pixels.
+    #[arg(long, default_value_t = 64)]
+    pub size: u32,
+    /// Classes of the generator.
+    #[arg(long, default_value_t = 10)]
+    pub classes: usize,
+    /// Seed of the reference set (the clean set uses seed + 1).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Feature extraction [default model: fid-inception if cached, else builtin].
+    #[command(flatten)]
+    pub extract: ExtractArgs,
 }

@@ -16,9 +16,12 @@ fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         Command::Stats(args) => commands::stats::run(args, global),
         Command::Features(args) => commands::features::run(args, global),
         Command::Merge(args) => commands::merge::run(args),
-        Command::Demo(args) => commands::demo::run(args),
+        Command::Demo(args) => commands::demo::run(args, global),
         Command::Doctor(args) => commands::doctor::run(args),
         Command::Models(command) => commands::models::run(command, global),
+        Command::Generate(args) => commands::generate::run(args, global),
+        Command::Disturb(args) => commands::disturb::run(args, global),
+        Command::Selfcheck(args) => commands::selfcheck::run(args, global),
     }
 }
 
@@ -44,9 +47,15 @@ fn main() -> ExitCode {
             };
             // A closed pipe (`geneval ... | head -0`) is not an error worth a panic.
             let mut stdout = std::io::stdout().lock();
+            // A check or gate that failed exits 1 after printing its result.
+            let code = if outcome.record.passed == Some(false) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
             match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Ok(()) => code,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
                 Err(e) => {
                     geneval::report_error::print_error(
                         &anyhow::Error::new(e).context("writing to stdout"),

@@ -52,6 +52,9 @@ pub struct ResultRecord {
     pub outputs: Vec<String>,
     /// Anything the user should know about the number.
     pub warnings: Vec<String>,
+    /// For checks and gates: whether they passed (`false` exits with 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passed: Option<bool>,
     /// geneval's version.
     pub geneval_version: &'static str,
     /// Where the computation ran.
@@ -83,6 +86,7 @@ impl RecordBuilder {
                 inputs: Vec::new(),
                 outputs: Vec::new(),
                 warnings: Vec::new(),
+                passed: None,
                 geneval_version: env!("CARGO_PKG_VERSION"),
                 device: "cpu".into(),
                 started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),

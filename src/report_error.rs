@@ -22,6 +22,14 @@ pub fn hint_for(error: &anyhow::Error) -> Option<String> {
         if let Some(e) = cause.downcast_ref::<RuntimeError>() {
             return Some(e.hint());
         }
+        if let Some(e) = cause.downcast_ref::<crate::generate::GenerateError>() {
+            if let Some(h) = e.hint() {
+                return Some(h);
+            }
+        }
+        if let Some(e) = cause.downcast_ref::<crate::generate::DisturbanceError>() {
+            return Some(e.hint());
+        }
         if let Some(e) = cause.downcast_ref::<crate::model::pth::PthError>() {
             return Some(e.hint());
         }

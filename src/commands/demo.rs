@@ -1,145 +1,214 @@
-//! `geneval demo`: the README's main command until the image pipeline lands.
-//!
-//! It draws two built-in synthetic feature sets (deterministic Gaussians,
-//! the second with a shifted mean and a stretched covariance), writes them
-//! with their statistics to a folder, and runs every metric on them through
-//! the same code paths as the real commands. The numbers show the tool
-//! working end to end; they are not comparable with any published FID.
+//! `geneval demo`: the README's main command. With no download, it
+//! generates a reference set of images, a second clean set (a "twin": the
+//! same distribution, other samples) and a "fake" set from a generator that
+//! is a little off (noise, and half of the classes dropped), runs every
+//! metric through the real pipeline with the FID network if it is cached and
+//! the built-in network otherwise, explains the numbers, and ends with a
+//! short self-check (every metric must move the right way under the FID
+//! paper's disturbances).
 
-use super::Outcome;
-use crate::cli::DemoArgs;
-use crate::input::npz::write_statistics;
-use crate::record::RecordBuilder;
 use anyhow::{Context, Result};
+use geneval_metrics::inception_score::{inception_score, InceptionScoreSettings};
 use geneval_metrics::kid::{kid, KidSettings};
 use geneval_metrics::prdc::prdc;
-use geneval_metrics::{frechet_distance, Gaussian};
+use geneval_metrics::{frechet_distance, Moments};
 use ndarray::Array2;
+use std::path::Path;
 
-/// Standard normal draws from a seeded xorshift generator (Box–Muller).
-struct Normal {
-    state: u64,
-    spare: Option<f64>,
+use super::extraction::Extraction;
+use super::selfcheck::{self, default_model};
+use super::Outcome;
+use crate::cli::{DemoArgs, GlobalArgs, SelfcheckArgs};
+use crate::generate::{self, GenerateOptions, ImageFormat};
+use crate::input::npz::write_statistics;
+use crate::pipeline::Want;
+use crate::record::RecordBuilder;
+
+struct Set {
+    rows: Array2<f64>,
+    logits: Array2<f64>,
 }
 
-impl Normal {
-    fn new(seed: u64) -> Self {
-        Self {
-            state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
-            spare: None,
-        }
-    }
-
-    fn uniform(&mut self) -> f64 {
-        self.state ^= self.state << 13;
-        self.state ^= self.state >> 7;
-        self.state ^= self.state << 17;
-        ((self.state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    fn next(&mut self) -> f64 {
-        if let Some(z) = self.spare.take() {
-            return z;
-        }
-        let (u, v) = (self.uniform(), self.uniform());
-        let r = (-2.0 * u.ln()).sqrt();
-        let theta = std::f64::consts::TAU * v;
-        self.spare = Some(r * theta.sin());
-        r * theta.cos()
-    }
-}
-
-/// `rows` samples of a `dim`-d Gaussian with a fixed random mixing matrix,
-/// shifted by `shift` and scaled by `scale`.
-fn synthetic_features(rows: usize, dim: usize, seed: u64, shift: f64, scale: f64) -> Array2<f64> {
-    let mut mixing_rng = Normal::new(7);
-    let mixing = Array2::from_shape_fn((dim, dim), |_| mixing_rng.next() / (dim as f64).sqrt());
-    let mut rng = Normal::new(seed);
-    let z = Array2::from_shape_fn((rows, dim), |_| rng.next());
-    z.dot(&mixing) * scale + shift
+fn make_set(
+    extraction: &mut Extraction<'_>,
+    dir: &Path,
+    options: &GenerateOptions,
+    label: &str,
+) -> Result<Set> {
+    generate::write_set(dir, options).with_context(|| format!("generating {}", dir.display()))?;
+    let want = Want {
+        rows: true,
+        logits: true,
+        ..Want::default()
+    };
+    let mut side = extraction.run(dir, want, label)?;
+    Ok(Set {
+        rows: side.collector.take_rows().expect("asked").mapv(f64::from),
+        logits: side.collector.take_logits().expect("asked").mapv(f64::from),
+    })
 }
 
 /// Runs `geneval demo`.
-pub fn run(args: &DemoArgs) -> Result<Outcome> {
+pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<Outcome> {
     let mut builder = RecordBuilder::start("demo");
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
-    let (n, dim) = (args.samples, 64);
-    let real = synthetic_features(n, dim, 1, 0.0, 1.0);
-    let twin = synthetic_features(n, dim, 2, 0.0, 1.0);
-    let fake = synthetic_features(n, dim, 3, 0.3, 1.2);
-    let mut summary = vec![
-        format!("built-in synthetic features: {n} samples x {dim} dimensions per set"),
-        "(not image features: these numbers are not comparable with published FID)".to_owned(),
-        String::new(),
-        format!(
-            "{:<28} {:>14} {:>14}",
-            "metric", "real vs twin", "real vs fake"
-        ),
-    ];
-    let real_stats = Gaussian::from_features(real.view())?;
-    let mut rows: Vec<(String, f64, f64)> = Vec::new();
-    let twin_fid = frechet_distance(&real_stats, &Gaussian::from_features(twin.view())?)?;
-    let fake_fid = frechet_distance(&real_stats, &Gaussian::from_features(fake.view())?)?;
-    rows.push(("FID".into(), twin_fid.value, fake_fid.value));
+    let mut extract = args.extract.clone();
+    extract.model = Some(extract.model.clone().unwrap_or_else(default_model));
+    let model = extract.model.clone().unwrap_or_default();
+    let mut extraction = Extraction::new(&extract, global.quiet);
+    let base = GenerateOptions {
+        n: args.n,
+        size: args.size,
+        seed: 0,
+        classes: 10,
+        keep_classes: None,
+        format: ImageFormat::Png,
+        disturbances: Vec::new(),
+    };
+    let real = make_set(&mut extraction, &args.out.join("real"), &base, "real")?;
+    let twin_options = GenerateOptions {
+        seed: 1,
+        ..base.clone()
+    };
+    let twin = make_set(
+        &mut extraction,
+        &args.out.join("twin"),
+        &twin_options,
+        "twin",
+    )?;
+    let fake_options = GenerateOptions {
+        seed: 1,
+        keep_classes: Some(5),
+        disturbances: vec!["noise:0.1".parse().map_err(|e| anyhow::anyhow!("{e}"))?],
+        ..base.clone()
+    };
+    let fake = make_set(
+        &mut extraction,
+        &args.out.join("fake"),
+        &fake_options,
+        "fake",
+    )?;
+
+    let real_gaussian = Moments::from_features(real.rows.view())?.gaussian()?;
+    let stats = args.out.join("real_stats.npz");
+    write_statistics(&stats, &real_gaussian)?;
     let kid_settings = KidSettings {
-        subsets: 20,
+        subsets: 50,
         ..KidSettings::default()
     };
-    let twin_kid = kid(real.view(), twin.view(), &kid_settings)?;
-    let fake_kid = kid(real.view(), fake.view(), &kid_settings)?;
-    rows.push(("KID (20 subsets)".into(), twin_kid.mean, fake_kid.mean));
-    let twin_prdc = prdc(real.view(), twin.view(), 5)?;
-    let fake_prdc = prdc(real.view(), fake.view(), 5)?;
-    rows.push((
-        "precision (k=5)".into(),
-        twin_prdc.precision,
-        fake_prdc.precision,
-    ));
-    rows.push(("recall (k=5)".into(), twin_prdc.recall, fake_prdc.recall));
-    rows.push(("density (k=5)".into(), twin_prdc.density, fake_prdc.density));
-    rows.push((
-        "coverage (k=5)".into(),
-        twin_prdc.coverage,
-        fake_prdc.coverage,
-    ));
-    for (name, twin_value, fake_value) in &rows {
-        summary.push(format!("{name:<28} {twin_value:>14.6} {fake_value:>14.6}"));
-        let key = name
-            .split_whitespace()
-            .next()
-            .unwrap_or(name)
-            .to_lowercase();
-        builder
-            .record()
-            .set(&format!("{key}_twin"), *twin_value)
-            .set(&format!("{key}_fake"), *fake_value);
+    let is_settings = InceptionScoreSettings {
+        splits: 1,
+        shuffle_seed: None,
+    };
+    let mut table = vec![format!(
+        "{:<22} {:>12} {:>12}",
+        "metric", "real vs twin", "real vs fake"
+    )];
+    let mut values = Vec::new();
+    for (name, set) in [("twin", &twin), ("fake", &fake)] {
+        let g = Moments::from_features(set.rows.view())?.gaussian()?;
+        let fid = frechet_distance(&real_gaussian, &g)?.value;
+        let kid = kid(real.rows.view(), set.rows.view(), &kid_settings)?.mean;
+        let is = inception_score(set.logits.view(), &is_settings)?.mean;
+        let dc = prdc(real.rows.view(), set.rows.view(), 5)?;
+        values.push((
+            name,
+            [
+                fid,
+                kid,
+                is,
+                dc.precision,
+                dc.recall,
+                dc.density,
+                dc.coverage,
+            ],
+        ));
     }
-    for (name, features) in [("real", &real), ("fake", &fake)] {
-        let npy = args.out.join(format!("{name}_features.npy"));
-        crate::fs::write_atomically(&npy, |w| {
-            ndarray_npy::WriteNpyExt::write_npy(&features.mapv(|v| v as f32), w).map_err(|e| {
-                crate::input::InputError::Write {
-                    path: npy.clone(),
-                    reason: e.to_string(),
-                }
-            })
-        })?;
-        let npz = args.out.join(format!("{name}_stats.npz"));
-        write_statistics(&npz, &Gaussian::from_features(features.view())?)?;
-        builder
-            .record()
-            .outputs
-            .extend([npy.display().to_string(), npz.display().to_string()]);
+    let names = [
+        "FID",
+        "KID",
+        "IS (of the set)",
+        "precision (k=5)",
+        "recall (k=5)",
+        "density (k=5)",
+        "coverage (k=5)",
+    ];
+    let keys = [
+        "fid",
+        "kid",
+        "is",
+        "precision",
+        "recall",
+        "density",
+        "coverage",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        table.push(format!(
+            "{name:<22} {:>12.5} {:>12.5}",
+            values[0].1[i], values[1].1[i]
+        ));
+        for (set, v) in &values {
+            builder.record().set(&format!("{}_{set}", keys[i]), v[i]);
+        }
+    }
+    builder.record().value = Some(values[1].1[0]);
+
+    let mut summary = vec![
+        format!(
+            "{} images of {}x{} per set, 10 classes, model {model}{}",
+            args.n,
+            args.size,
+            args.size,
+            if model == "builtin" {
+                " (geneval's own network: not comparable with published numbers)"
+            } else {
+                ""
+            }
+        ),
+        String::new(),
+    ];
+    summary.extend(table);
+    summary.push(String::new());
+    summary.push(
+        "The twin is a second sample of the same distribution: its FID and KID are sampling noise,\n\
+         precision and recall are high. The fake generator adds noise (precision and density fall:\n\
+         its images leave the real manifold) and produces only 5 of the 10 classes (recall and\n\
+         coverage fall: part of the real distribution is never produced; IS falls with fewer classes)."
+            .to_owned(),
+    );
+    let mut passed = true;
+    if args.selfcheck_n > 0 {
+        let check_args = SelfcheckArgs {
+            out: args.out.join("selfcheck"),
+            n: args.selfcheck_n,
+            size: args.size,
+            classes: 10,
+            seed: 0,
+            extract: extract.clone(),
+        };
+        let check = selfcheck::run(&check_args, global)?;
+        passed = check.record.passed != Some(false);
+        summary.push(String::new());
+        summary.push(format!(
+            "Self-check ({} images per set, every disturbance at 4 levels):",
+            args.selfcheck_n
+        ));
+        summary.push(check.summary.last().cloned().unwrap_or_default());
+        builder.record().setting(
+            "selfcheck",
+            serde_json::to_value(&check.record).unwrap_or_default(),
+        );
     }
     summary.push(String::new());
     summary.push(format!(
-        "The twin is a second sample of the same distribution, so its FID and KID are sampling noise;\n\
-         the fake set is shifted and stretched, so FID and KID rise and precision/density fall.\n\
-         Features and statistics were written to {0}/; try:\n  geneval fid {0}/real_stats.npz {0}/fake_stats.npz",
+        "Images and statistics are in {0}/; try:\n  geneval fid {0}/real_stats.npz {0}/fake/ --model {model}",
         args.out.display()
     ));
-    builder.record().value = Some(fake_fid.value);
+    let record = builder.record();
+    extraction.describe(record);
+    record.passed = Some(passed);
+    record.outputs.push(stats.display().to_string());
     Ok(Outcome {
         summary,
         record: builder.finish(),

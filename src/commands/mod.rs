@@ -2,15 +2,18 @@
 //! and returns a result record; `main` prints it.
 
 pub mod demo;
+pub mod disturb;
 pub mod doctor;
 pub mod extraction;
 pub mod features;
 pub mod fid;
+pub mod generate;
 pub mod is;
 pub mod kid;
 pub mod merge;
 pub mod models;
 pub mod prdc;
+pub mod selfcheck;
 pub mod stats;
 
 use crate::record::ResultRecord;

@@ -1,14 +1,29 @@
-//! The README's main command runs on built-in data and its numbers move the
-//! right way: a second sample of the same distribution is closer than a
-//! shifted, stretched one.
+//! The README's main command: generated images through the built-in
+//! network (no download), numbers that move the right way, and a closing
+//! self-check that passes.
 
 use crate::common::*;
 
 #[test]
-fn demo_runs_and_ranks_the_twin_above_the_fake() {
+fn demo_ranks_the_twin_above_the_fake_and_its_selfcheck_passes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");
-    let record = run_json(&["demo", "--out", s(&out), "--samples", "400"]);
+    let record = run_json(&[
+        "demo",
+        "--out",
+        s(&out),
+        "--n",
+        "150",
+        "--selfcheck-n",
+        "150",
+        "--model",
+        "builtin",
+    ]);
+    assert_eq!(
+        record["passed"], true,
+        "{}",
+        record["settings"]["selfcheck"]
+    );
     let v = &record["values"];
     for metric in ["fid", "kid"] {
         let twin = v[format!("{metric}_twin")].as_f64().unwrap();
@@ -18,26 +33,22 @@ fn demo_runs_and_ranks_the_twin_above_the_fake() {
             "{metric}: twin {twin} should be below fake {fake}"
         );
     }
-    assert!(v["precision_twin"].as_f64().unwrap() > v["precision_fake"].as_f64().unwrap());
-    for name in [
-        "real_features.npy",
-        "fake_features.npy",
-        "real_stats.npz",
-        "fake_stats.npz",
-    ] {
-        assert!(out.join(name).exists(), "{name} missing");
-    }
-    // The written statistics reproduce the demo's FID through `geneval fid`.
+    assert!(v["recall_twin"].as_f64().unwrap() > v["recall_fake"].as_f64().unwrap());
+    assert!(out.join("selfcheck/report.md").is_file());
+    assert!(out.join("real/labels.csv").is_file());
+
+    // The written statistics and the fake folder reproduce the demo's FID.
     let fid = run_json(&[
         "fid",
         s(&out.join("real_stats.npz")),
-        s(&out.join("fake_stats.npz")),
+        s(&out.join("fake")),
+        "--model",
+        "builtin",
     ]);
-    let from_demo = v["fid_fake"].as_f64().unwrap();
     assert_rel(
         fid["value"].as_f64().unwrap(),
-        from_demo,
+        v["fid_fake"].as_f64().unwrap(),
         1e-9,
-        "demo fid vs fid command",
+        "fid from the written statistics",
     );
 }

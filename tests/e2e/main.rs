@@ -7,6 +7,7 @@ mod doctor;
 mod errors;
 mod extract;
 mod formats;
+mod generate;
 mod inception;
 mod metrics_cli;
 mod models;
