@@ -38,6 +38,12 @@ where
         write(&mut writer)?;
         writer.flush().map_err(|e| fail(e.to_string()))?;
     }
+    // A temporary file is created private (0600); the output gets the mode
+    // of the file it replaces, or the usual 0644 for a new one.
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions())
+        .unwrap_or_else(|_| std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    std::fs::set_permissions(temp.path(), mode).map_err(|e| fail(e.to_string()))?;
     temp.as_file().sync_all().map_err(|e| fail(e.to_string()))?;
     temp.persist(path).map_err(|e| fail(e.error.to_string()))?;
     Ok(())
@@ -64,6 +70,20 @@ mod tests {
         write_bytes_atomically(&path, b"hello").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"hello");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn outputs_are_readable_like_normal_files_and_keep_an_existing_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.bin");
+        write_bytes_atomically(&path, b"x").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_bytes_atomically(&path, b"y").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
     }
 
     #[test]
