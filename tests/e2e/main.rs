@@ -11,4 +11,5 @@ mod generate;
 mod inception;
 mod metrics_cli;
 mod models;
+mod reference_stats;
 mod shards;
