@@ -18,3 +18,4 @@ pub mod preprocess;
 pub mod progress;
 pub mod record;
 pub mod report_error;
+pub mod text;
