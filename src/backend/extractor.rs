@@ -167,8 +167,13 @@ pub struct ModelReport {
     pub model_id: String,
 }
 
-/// The model's bytes, its name for messages, and its id.
-fn read_model(source: &ModelSource) -> Result<(Vec<u8>, PathBuf, String), BackendError> {
+/// The model's bytes, its name for messages, and its id: `given` when the
+/// caller already knows it (registered models are named by their source
+/// weights and were just hash-checked), else the SHA-256 of the file.
+fn read_model(
+    source: &ModelSource,
+    given: Option<&String>,
+) -> Result<(Vec<u8>, PathBuf, String), BackendError> {
     match source {
         ModelSource::Builtin => Ok((
             builtin::model_bytes(),
@@ -183,7 +188,10 @@ fn read_model(source: &ModelSource) -> Result<(Vec<u8>, PathBuf, String), Backen
                 path: path.clone(),
                 source,
             })?;
-            let id = format!("sha256:{}", hex(&Sha256::digest(&bytes)));
+            let id = match given {
+                Some(id) => id.clone(),
+                None => format!("sha256:{}", hex(&Sha256::digest(&bytes))),
+            };
             Ok((bytes, path.clone(), id))
         }
     }
@@ -233,8 +241,7 @@ impl OnnxExtractor {
     /// Loads ONNX Runtime (if not yet), reads and checks the model against its
     /// spec, and builds a session on the requested device.
     pub fn open(source: &ModelSource, options: &OpenOptions) -> Result<Self, BackendError> {
-        let (bytes, name, model_id) = read_model(source)?;
-        let model_id = options.model_id.clone().unwrap_or(model_id);
+        let (bytes, name, model_id) = read_model(source, options.model_id.as_ref())?;
         let rt = runtime::init(options.ort_lib.as_deref())?;
         let session = build_session(rt, &bytes, &name, options)?;
         let inputs = ports(session.inputs());
@@ -261,7 +268,7 @@ impl OnnxExtractor {
         source: &ModelSource,
         options: &OpenOptions,
     ) -> Result<ModelReport, BackendError> {
-        let (bytes, name, model_id) = read_model(source)?;
+        let (bytes, name, model_id) = read_model(source, options.model_id.as_ref())?;
         let rt = runtime::init(options.ort_lib.as_deref())?;
         let cpu = OpenOptions {
             device: Device::Cpu,
