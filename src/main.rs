@@ -22,6 +22,7 @@ fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         Command::Generate(args) => commands::generate::run(args, global),
         Command::Disturb(args) => commands::disturb::run(args, global),
         Command::Selfcheck(args) => commands::selfcheck::run(args, global),
+        Command::Ppl(args) => commands::ppl::run(args, global),
     }
 }
 

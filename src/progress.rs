@@ -44,3 +44,13 @@ pub fn bytes(len: Option<u64>, label: &str, show: bool) -> ProgressBar {
         show,
     )
 }
+
+/// A bar over `len` tokens fed to a language model.
+pub fn tokens(len: u64, label: &str, show: bool) -> ProgressBar {
+    bar(
+        Some(len),
+        "{prefix:>12} [{bar:30}] {human_pos}/{human_len} tokens  {per_sec}  eta {eta}",
+        label,
+        show,
+    )
+}

@@ -52,6 +52,9 @@ pub struct ResultRecord {
     pub outputs: Vec<String>,
     /// Anything the user should know about the number.
     pub warnings: Vec<String>,
+    /// Per-item results (per-text perplexities), when the metric has them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<serde_json::Value>,
     /// For checks and gates: whether they passed (`false` exits with 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub passed: Option<bool>,
@@ -86,6 +89,7 @@ impl RecordBuilder {
                 inputs: Vec::new(),
                 outputs: Vec::new(),
                 warnings: Vec::new(),
+                items: Vec::new(),
                 passed: None,
                 geneval_version: env!("CARGO_PKG_VERSION"),
                 device: "cpu".into(),

@@ -36,6 +36,9 @@ pub fn hint_for(error: &anyhow::Error) -> Option<String> {
         if let Some(e) = cause.downcast_ref::<crate::model::registry::ModelError>() {
             return Some(e.hint());
         }
+        if let Some(e) = cause.downcast_ref::<crate::text::TextError>() {
+            return Some(e.hint());
+        }
         if let Some(e) = cause.downcast_ref::<BackendError>() {
             return Some(e.hint());
         }

@@ -3,7 +3,6 @@
 //! implementation: any ONNX model through ONNX Runtime, on the CPU or CUDA.
 
 use ndarray::{Array2, ArrayViewD, Axis, Ix2};
-use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::{TensorRef, ValueType};
 use sha2::{Digest, Sha256};
@@ -11,7 +10,8 @@ use std::path::{Path, PathBuf};
 
 use super::builtin;
 use super::device::Device;
-use super::runtime::{self, Runtime};
+use super::runtime;
+use super::session::build_session;
 use super::spec::{
     resolve, sidecar_path, Layout, ModelSpec, Pooling, Port, SpecOverrides, ValueRange,
 };
@@ -243,7 +243,7 @@ impl OnnxExtractor {
     pub fn open(source: &ModelSource, options: &OpenOptions) -> Result<Self, BackendError> {
         let (bytes, name, model_id) = read_model(source, options.model_id.as_ref())?;
         let rt = runtime::init(options.ort_lib.as_deref())?;
-        let session = build_session(rt, &bytes, &name, options)?;
+        let session = build_session(rt, &bytes, &name, options.threads, options.device)?;
         let inputs = ports(session.inputs());
         let outputs = ports(session.outputs());
         let spec = resolve_spec(source, &name, &inputs, &outputs, options)?;
@@ -274,7 +274,7 @@ impl OnnxExtractor {
             device: Device::Cpu,
             ..options.clone()
         };
-        let session = build_session(rt, &bytes, &name, &cpu)?;
+        let session = build_session(rt, &bytes, &name, cpu.threads, cpu.device)?;
         let inputs = ports(session.inputs());
         let outputs = ports(session.outputs());
         let spec = resolve_spec(source, &name, &inputs, &outputs, options);
@@ -356,64 +356,6 @@ fn overrides_of(spec: &ModelSpec) -> SpecOverrides {
         pooling: Some(spec.pooling),
         logits: spec.logits.clone(),
     }
-}
-
-fn build_session(
-    rt: &Runtime,
-    bytes: &[u8],
-    name: &Path,
-    options: &OpenOptions,
-) -> Result<Session, BackendError> {
-    let load_error = |message: String| BackendError::ModelLoad {
-        path: name.to_owned(),
-        message,
-    };
-    let mut builder = Session::builder(&rt.environment)
-        .map_err(|e| load_error(e.to_string()))?
-        .with_optimization_level(GraphOptimizationLevel::Level3)
-        .map_err(|e| load_error(e.to_string()))?;
-    if let Some(threads) = options.threads {
-        if threads == 0 {
-            return Err(BackendError::InvalidArgument(
-                "--threads must be at least 1".into(),
-            ));
-        }
-        builder = builder
-            .with_intra_threads(threads)
-            .map_err(|e| load_error(e.to_string()))?;
-    }
-    if let Device::Cuda(index) = options.device {
-        let status = rt.cuda_status();
-        if !status.available {
-            return Err(BackendError::Device {
-                device: options.device.to_string(),
-                reason: status.reason,
-            });
-        }
-        if let Some(devices) = status.devices {
-            if index >= devices {
-                return Err(BackendError::Device {
-                    device: options.device.to_string(),
-                    reason: format!("this machine has {devices} CUDA device(s)"),
-                });
-            }
-        }
-        // Registration must fail loudly: ONNX Runtime otherwise falls back to
-        // the CPU without a word, and a "GPU" benchmark would measure the CPU.
-        let cuda = ort::ep::CUDA::default()
-            .with_device_id(index as i32)
-            .build()
-            .error_on_failure();
-        builder = builder
-            .with_execution_providers([cuda])
-            .map_err(|e| BackendError::Device {
-                device: options.device.to_string(),
-                reason: e.to_string(),
-            })?;
-    }
-    builder
-        .commit_from_memory(bytes)
-        .map_err(|e| load_error(e.to_string()))
 }
 
 /// One vector per image from an output of any rank, as `pooling` says.

@@ -1,13 +1,14 @@
 //! Feature extraction: the ONNX Runtime library (`runtime`), what a model
 //! expects (`spec`), where it runs (`device`), the `FeatureExtractor` trait
-//! and its ONNX implementation (`extractor`), and geneval's own network
-//! (`builtin`).
+//! and its ONNX implementation (`extractor`), the session settings every
+//! model shares (`session`), and geneval's own network (`builtin`).
 
 pub mod builtin;
 pub mod device;
 pub mod error;
 pub mod extractor;
 pub mod runtime;
+pub mod session;
 pub mod spec;
 
 pub use device::Device;

@@ -12,6 +12,7 @@ pub mod is;
 pub mod kid;
 pub mod merge;
 pub mod models;
+pub mod ppl;
 pub mod prdc;
 pub mod selfcheck;
 pub mod stats;

@@ -31,6 +31,24 @@ pub enum TextError {
         /// The byte offset of the first invalid byte.
         offset: usize,
     },
+    /// A line of a JSONL file is not an object with the text field.
+    #[error("{path}:{line}: {message}")]
+    BadJsonl {
+        /// The file.
+        path: PathBuf,
+        /// The line number (1-based).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A text file could not be read.
+    #[error("cannot read {path}: {message}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The system's message.
+        message: String,
+    },
     /// A text is empty or has too few tokens to be scored.
     #[error("{what} has {tokens} token(s); at least {needed} needed to score it")]
     TooShort {
@@ -78,7 +96,76 @@ pub enum TextError {
         /// What went wrong.
         message: String,
     },
+    /// The model's `config.json` could not be read.
+    #[error("cannot read model config {path}: {message}")]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A window or text is longer than the model's positions.
+    #[error("{what} ({length} tokens) is longer than the {positions} positions of {path}")]
+    TooLong {
+        /// The window or text.
+        what: String,
+        /// Its length in tokens.
+        length: usize,
+        /// The model's context (from its config.json).
+        positions: usize,
+        /// The model.
+        path: PathBuf,
+    },
+    /// ONNX Runtime or the device refused the model.
+    #[error(transparent)]
+    Backend(#[from] crate::backend::BackendError),
     /// A setting is out of range.
     #[error("{0}")]
     InvalidArgument(String),
+}
+
+impl TextError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            TextError::Tokenizer { .. } => {
+                "pass the model's Hugging Face `tokenizer.json` with --tokenizer".into()
+            }
+            TextError::Encode { .. } => "check the text's encoding and the tokenizer".into(),
+            TextError::NotUtf8 { .. } => {
+                "convert the file to UTF-8 (e.g. `iconv -f latin1 -t utf-8`)".into()
+            }
+            TextError::TooShort { .. } => {
+                "give a longer text; per-text mode (--per-text) skips and counts short texts".into()
+            }
+            TextError::ModelLoad { .. } => {
+                "pass an ONNX export of a causal LM (a file or the folder holding model.onnx)"
+                    .into()
+            }
+            TextError::NotCausalLm { .. } => "export the model with Hugging Face optimum \
+                 (`optimum-cli export onnx --task text-generation`) or torch.onnx; \
+                 see the README's perplexity section"
+                .into(),
+            TextError::VocabMismatch { .. } => {
+                "use the tokenizer.json exported with this model".into()
+            }
+            TextError::Run { .. } => "check that the model is a causal LM taking int64 \
+                 input_ids; a window longer than its positions also fails here \
+                 (lower --max-length)"
+                .into(),
+            TextError::Config { .. } => "fix or remove the model's config.json".into(),
+            TextError::BadJsonl { .. } => {
+                "each line must be a JSON object with the text field (see --text-field); \
+                 plain files hold one text per line"
+                    .into()
+            }
+            TextError::Read { .. } => "check the path and its permissions".into(),
+            TextError::TooLong { .. } => {
+                "lower --max-length to the model's context (or truncate texts with --max-length)"
+                    .into()
+            }
+            TextError::Backend(e) => e.hint(),
+            TextError::InvalidArgument(_) => "see `geneval ppl --help`".into(),
+        }
+    }
 }

@@ -3,26 +3,48 @@
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use ndarray::Array3;
-use ort::session::builder::GraphOptimizationLevel;
+use ndarray::ArrayView3;
 use ort::session::{Session, SessionInputValue};
 use ort::value::{Tensor, TensorElementType, ValueType};
 
-use super::TextError;
+use super::{ModelConfig, TextError};
 use crate::backend::runtime::Runtime;
+use crate::backend::session::build_session;
+use crate::backend::Device;
 
-/// An ONNX causal LM: `input_ids` `[B, T]` (int64), optionally
-/// `attention_mask` and `position_ids` (int64, `[B, T]`), and logits
-/// `[B, T, V]` (f32) as its first output or the output named `logits`.
-///
-/// Models with `past_key_values` inputs (KV-cache exports) are refused:
-/// export without the cache (`use_cache=False`).
+/// How to open a language model.
+#[derive(Debug, Clone, Default)]
+pub struct LmOptions {
+    /// ONNX Runtime intra-op threads (its default when `None`).
+    pub threads: Option<usize>,
+    /// Where it runs.
+    pub device: Device,
+    /// Its `config.json`, for the KV-cache shape when the graph leaves it open.
+    pub config: ModelConfig,
+}
+
+/// One KV-cache input, fed empty: `[batch, heads, 0, head_dim]`.
+#[derive(Debug, Clone)]
+struct PastInput {
+    name: String,
+    heads: usize,
+    head_dim: usize,
+}
+
+/// An ONNX causal LM as Hugging Face's exporters write it: `input_ids`
+/// `[B, T]` (int64), optionally `attention_mask` and `position_ids` (int64),
+/// `past_key_values.*` (`[B, heads, past, head_dim]`, fed empty: every
+/// window is scored from scratch, as transformers does) and optimum's
+/// `use_cache_branch` (fed `false`); logits `[B, T, V]` (f32) as the output
+/// named `logits` or the first output.
 pub struct LmSession {
     session: Session,
     path: PathBuf,
     input_ids: String,
     attention_mask: Option<String>,
     position_ids: Option<String>,
+    past: Vec<PastInput>,
+    use_cache_branch: Option<String>,
     logits: String,
     /// V when the model declares it.
     declared_vocab: Option<usize>,
@@ -34,6 +56,7 @@ impl std::fmt::Debug for LmSession {
             .field("path", &self.path)
             .field("attention_mask", &self.attention_mask)
             .field("position_ids", &self.position_ids)
+            .field("past", &self.past.len())
             .field("logits", &self.logits)
             .field("declared_vocab", &self.declared_vocab)
             .finish_non_exhaustive()
@@ -55,14 +78,65 @@ fn int64_input(session: &Session, name: &str, path: &Path) -> Result<Option<Stri
     }
 }
 
+fn is_past(name: &str) -> bool {
+    name.starts_with("past_key_values") || name.starts_with("past.")
+}
+
+/// The empty-cache shape of a `past_key_values.*` input: heads and head
+/// size from the graph when static, else from `config.json`.
+fn past_input(
+    session: &Session,
+    name: &str,
+    config: &ModelConfig,
+    path: &Path,
+) -> Result<PastInput, TextError> {
+    let not_lm = |message: String| TextError::NotCausalLm {
+        path: path.to_owned(),
+        message,
+    };
+    let outlet = session
+        .inputs()
+        .iter()
+        .find(|o| o.name() == name)
+        .expect("the name came from the session");
+    let shape = match outlet.dtype() {
+        ValueType::Tensor { ty, shape, .. } if *ty == TensorElementType::Float32 => shape.clone(),
+        other => {
+            return Err(not_lm(format!(
+                "KV-cache input `{name}` is {other:?}; f32 expected"
+            )))
+        }
+    };
+    if shape.len() != 4 {
+        return Err(not_lm(format!(
+            "KV-cache input `{name}` has rank {}; [batch, heads, past, head_dim] expected",
+            shape.len()
+        )));
+    }
+    let fixed = |d: i64| usize::try_from(d).ok().filter(|&d| d > 0);
+    let heads = fixed(shape[1]).or(config.kv_heads);
+    let head_dim = fixed(shape[3]).or(config.head_dim);
+    match (heads, head_dim) {
+        (Some(heads), Some(head_dim)) => Ok(PastInput {
+            name: name.to_owned(),
+            heads,
+            head_dim,
+        }),
+        _ => Err(not_lm(format!(
+            "KV-cache input `{name}` has no fixed heads/head size and config.json \
+             does not give them (put the model's config.json next to it)"
+        ))),
+    }
+}
+
 impl LmSession {
-    /// Loads an ONNX model file; `threads` sets ONNX Runtime's intra-op threads.
-    pub fn from_file(rt: &Runtime, path: &Path, threads: Option<usize>) -> Result<Self, TextError> {
+    /// Loads an ONNX model file.
+    pub fn from_file(rt: &Runtime, path: &Path, options: &LmOptions) -> Result<Self, TextError> {
         let bytes = std::fs::read(path).map_err(|e| TextError::ModelLoad {
             path: path.to_owned(),
             message: e.to_string(),
         })?;
-        Self::from_memory(rt, &bytes, path, threads)
+        Self::from_memory(rt, &bytes, path, options)
     }
 
     /// Loads an ONNX model from memory; `path` names it in errors.
@@ -70,33 +144,17 @@ impl LmSession {
         rt: &Runtime,
         bytes: &[u8],
         path: &Path,
-        threads: Option<usize>,
+        options: &LmOptions,
     ) -> Result<Self, TextError> {
-        let load_error = |message: String| TextError::ModelLoad {
-            path: path.to_owned(),
-            message,
-        };
-        let mut builder = Session::builder(&rt.environment)
-            .map_err(|e| load_error(e.to_string()))?
-            .with_optimization_level(GraphOptimizationLevel::Level3)
-            .map_err(|e| load_error(e.to_string()))?;
-        if let Some(threads) = threads {
-            if threads == 0 {
-                return Err(TextError::InvalidArgument(
-                    "--threads must be at least 1".into(),
-                ));
-            }
-            builder = builder
-                .with_intra_threads(threads)
-                .map_err(|e| load_error(e.to_string()))?;
-        }
-        let session = builder
-            .commit_from_memory(bytes)
-            .map_err(|e| load_error(e.to_string()))?;
-        Self::from_session(session, path)
+        let session = build_session(rt, bytes, path, options.threads, options.device)?;
+        Self::from_session(session, path, &options.config)
     }
 
-    fn from_session(session: Session, path: &Path) -> Result<Self, TextError> {
+    fn from_session(
+        session: Session,
+        path: &Path,
+        config: &ModelConfig,
+    ) -> Result<Self, TextError> {
         let not_lm = |message: String| TextError::NotCausalLm {
             path: path.to_owned(),
             message,
@@ -106,15 +164,6 @@ impl LmSession {
             .iter()
             .map(|o| o.name().to_owned())
             .collect();
-        if let Some(past) = names
-            .iter()
-            .find(|n| n.starts_with("past_key_values") || n.starts_with("past."))
-        {
-            return Err(not_lm(format!(
-                "it takes a KV cache (`{past}`); export it without past key values \
-                 (use_cache=False)"
-            )));
-        }
         let input_ids = int64_input(&session, "input_ids", path)?.ok_or_else(|| {
             not_lm(format!(
                 "no `input_ids` input (inputs: {})",
@@ -123,11 +172,15 @@ impl LmSession {
         })?;
         let attention_mask = int64_input(&session, "attention_mask", path)?;
         let position_ids = int64_input(&session, "position_ids", path)?;
-        if let Some(other) = names
-            .iter()
-            .find(|n| !matches!(n.as_str(), "input_ids" | "attention_mask" | "position_ids"))
-        {
-            return Err(not_lm(format!("unsupported input `{other}`")));
+        let mut past = Vec::new();
+        let mut use_cache_branch = None;
+        for name in &names {
+            match name.as_str() {
+                "input_ids" | "attention_mask" | "position_ids" => {}
+                "use_cache_branch" => use_cache_branch = Some(name.clone()),
+                n if is_past(n) => past.push(past_input(&session, n, config, path)?),
+                other => return Err(not_lm(format!("unsupported input `{other}`"))),
+            }
         }
         let outputs = session.outputs();
         let output = outputs
@@ -160,6 +213,8 @@ impl LmSession {
             input_ids,
             attention_mask,
             position_ids,
+            past,
+            use_cache_branch,
             logits,
             declared_vocab,
         })
@@ -180,6 +235,11 @@ impl LmSession {
         self.attention_mask.is_some()
     }
 
+    /// Whether the model is a KV-cache export (fed an empty cache).
+    pub fn has_past(&self) -> bool {
+        !self.past.is_empty()
+    }
+
     /// Errors if ids up to `tokenizer_vocab - 1` cannot be scored by the model.
     pub fn check_vocab(&self, tokenizer_vocab: usize) -> Result<(), TextError> {
         match self.declared_vocab {
@@ -192,18 +252,22 @@ impl LmSession {
         }
     }
 
-    /// Logits `[batch, len, V]` for `ids` (row-major `[batch, len]`); `mask`
-    /// (1 = token, 0 = padding) is passed as `attention_mask` when the model
-    /// takes one; `position_ids` are 0..len for every row (right padding).
-    pub fn logits(
+    /// Runs the model on `ids` (row-major `[batch, len]`) and hands the
+    /// logits `[batch, len, V]` to `score` while ONNX Runtime still owns
+    /// them (nothing of size V·len outlives one batch). `mask` (1 = token,
+    /// 0 = padding) is passed as `attention_mask` when the model takes one;
+    /// `position_ids` are 0..len for every row (right padding).
+    pub fn with_logits<R>(
         &mut self,
         ids: &[i64],
         mask: &[i64],
         batch: usize,
         len: usize,
-    ) -> Result<Array3<f32>, TextError> {
+        score: impl FnOnce(ArrayView3<'_, f32>) -> R,
+    ) -> Result<R, TextError> {
+        let path = self.path.clone();
         let run_error = |message: String| TextError::Run {
-            path: self.path.clone(),
+            path: path.clone(),
             message,
         };
         if ids.len() != batch * len || mask.len() != batch * len {
@@ -231,6 +295,17 @@ impl LmSession {
             let positions = (0..batch).flat_map(|_| 0..len as i64).collect();
             inputs.push((Cow::from(name.as_str()), tensor(positions)?.into()));
         }
+        for past in &self.past {
+            let empty =
+                Tensor::from_array(([batch, past.heads, 0, past.head_dim], Vec::<f32>::new()))
+                    .map_err(|e| run_error(format!("empty `{}`: {e}", past.name)))?;
+            inputs.push((Cow::from(past.name.as_str()), empty.into()));
+        }
+        if let Some(name) = &self.use_cache_branch {
+            let no = Tensor::from_array(([1usize], vec![false]))
+                .map_err(|e| run_error(e.to_string()))?;
+            inputs.push((Cow::from(name.as_str()), no.into()));
+        }
         let outputs = self
             .session
             .run(inputs)
@@ -250,6 +325,6 @@ impl LmSession {
         let view = view
             .into_dimensionality::<ndarray::Ix3>()
             .map_err(|e| run_error(e.to_string()))?;
-        Ok(view.to_owned())
+        Ok(score(view))
     }
 }

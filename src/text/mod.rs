@@ -14,15 +14,20 @@
 //! - [`Perplexity`]: token, byte and word counts with perplexity, bits per
 //!   byte and word perplexity as lm-evaluation-harness defines them.
 
+mod config;
 mod error;
+mod input;
 mod lm;
 mod perplexity;
 mod tokenizer;
 
+pub use config::{LmFiles, ModelConfig, MODEL_FILE_NAMES};
 pub use error::TextError;
-pub use lm::LmSession;
+pub use input::{is_jsonl, read_corpus, read_texts};
+pub use lm::{LmOptions, LmSession};
 pub use perplexity::{
-    corpus_nll, count_words, per_text_nll, text_from_bytes, PerTextOptions, Perplexity, Windows,
+    corpus_nll, corpus_nll_with, count_words, guide_spans, per_text_nll, per_text_sequence,
+    score_spans, second_half_spans, text_from_bytes, PerTextOptions, Perplexity, Span, Windows,
 };
 pub use tokenizer::TextTokenizer;
 

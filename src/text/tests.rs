@@ -30,7 +30,15 @@ fn runtime() -> Option<&'static Runtime> {
 }
 
 fn lm(rt: &Runtime) -> LmSession {
-    LmSession::from_file(rt, &fixtures().join("model.onnx"), Some(1)).expect("the fixture model")
+    LmSession::from_file(rt, &fixtures().join("model.onnx"), &one_thread())
+        .expect("the fixture model")
+}
+
+fn one_thread() -> LmOptions {
+    LmOptions {
+        threads: Some(1),
+        ..LmOptions::default()
+    }
 }
 
 fn tokenizer() -> TextTokenizer {
@@ -117,6 +125,14 @@ fn corpus_perplexity_equals_transformers_guide_for_every_window_setting() {
             w["word_perplexity"].as_f64().unwrap(),
             &what,
         );
+        // Batching windows does not change the sum (beyond f32 kernels).
+        let spans = guide_spans(ids.len(), windows).unwrap();
+        let mut fed = 0;
+        let batched = corpus_nll_with(&mut lm, &ids, corpus, &spans, 3, &mut |n| fed += n).unwrap();
+        assert_eq!(batched.tokens, got.tokens, "{what}");
+        assert_close(batched.nll_sum, got.nll_sum, &format!("{what} batch 3"));
+        let expected_fed: usize = spans.iter().map(|s| s.end - s.begin).sum();
+        assert_eq!(fed as usize, expected_fed);
         // The guide's own accumulation is the exact one when no window overlaps.
         if windows.stride == windows.max_length {
             assert_close(
@@ -149,7 +165,7 @@ fn per_text_perplexity_equals_evaluate_and_does_not_depend_on_batch_size() {
             batch_size,
             max_length: None,
         };
-        let got = per_text_nll(&mut lm, &refs, &encoded, options).unwrap();
+        let got = per_text_nll(&mut lm, &refs, &encoded, options, &mut |_| {}).unwrap();
         let want = &exp["texts"]["add_start_token"];
         for (g, w) in got.iter().zip(want["per_text"].as_array().unwrap()) {
             let what = format!("text {} batch {batch_size}", w["text_index"]);
@@ -197,7 +213,7 @@ fn per_text_perplexity_equals_evaluate_and_does_not_depend_on_batch_size() {
         batch_size: 4,
         max_length: None,
     };
-    let got = per_text_nll(&mut lm, &sub, &sub_enc, options).unwrap();
+    let got = per_text_nll(&mut lm, &sub, &sub_enc, options, &mut |_| {}).unwrap();
     for (g, w) in got.iter().zip(want) {
         assert_close(
             g.perplexity(),
@@ -208,7 +224,7 @@ fn per_text_perplexity_equals_evaluate_and_does_not_depend_on_batch_size() {
     // The one-token text cannot be scored without a start token.
     let short = idx.len() < refs.len();
     assert!(short, "the fixture has a text shorter than two tokens");
-    let err = per_text_nll(&mut lm, &refs, &encoded, options).unwrap_err();
+    let err = per_text_nll(&mut lm, &refs, &encoded, options, &mut |_| {}).unwrap_err();
     assert!(
         matches!(err, TextError::TooShort { needed: 2, .. }),
         "{err}"
@@ -266,9 +282,120 @@ fn vocab_mismatch_is_an_error() {
 fn model_without_input_ids_is_refused() {
     let Some(rt) = runtime() else { return };
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models/tiny_nchw.onnx");
-    let err = LmSession::from_file(rt, &path, Some(1)).unwrap_err();
+    let err = LmSession::from_file(rt, &path, &one_thread()).unwrap_err();
     assert!(matches!(err, TextError::NotCausalLm { .. }), "{err}");
     assert!(err.to_string().contains("input_ids"), "{err}");
+}
+
+#[test]
+fn second_half_perplexity_equals_the_llama_cpp_convention_in_torch() {
+    let Some(rt) = runtime() else { return };
+    let mut lm = lm(rt);
+    let bytes = std::fs::read(fixtures().join("corpus.txt")).unwrap();
+    let corpus = text_from_bytes(&bytes, "corpus.txt").unwrap();
+    let ids = tokenizer().encode(corpus, 0).unwrap();
+    for w in expected()["corpus_second_half"].as_array().unwrap() {
+        let n_ctx = w["n_ctx"].as_u64().unwrap() as usize;
+        let spans = second_half_spans(ids.len(), n_ctx).unwrap();
+        assert_eq!(spans.len() as u64, w["chunks"].as_u64().unwrap());
+        let got = corpus_nll_with(&mut lm, &ids, corpus, &spans, 4, &mut |_| {}).unwrap();
+        let what = format!("second half, n_ctx {n_ctx}");
+        assert_eq!(got.tokens, w["tokens"].as_u64().unwrap(), "{what}");
+        assert_close(got.nll_sum, w["nll_sum"].as_f64().unwrap(), &what);
+        assert_close(got.perplexity(), w["perplexity"].as_f64().unwrap(), &what);
+        assert_close(
+            got.bits_per_byte(),
+            w["bits_per_byte"].as_f64().unwrap(),
+            &what,
+        );
+    }
+}
+
+#[test]
+fn kv_cache_export_fed_an_empty_past_gives_the_same_perplexity() {
+    let Some(rt) = runtime() else { return };
+    let mut lm = LmSession::from_file(rt, &fixtures().join("model_with_past.onnx"), &one_thread())
+        .expect("the with-past export");
+    assert!(lm.has_past());
+    let bytes = std::fs::read(fixtures().join("corpus.txt")).unwrap();
+    let corpus = text_from_bytes(&bytes, "corpus.txt").unwrap();
+    let ids = tokenizer().encode(corpus, 0).unwrap();
+    let exp = expected();
+    let w = &exp["corpus"]["windows"][1];
+    let windows = Windows {
+        max_length: w["max_length"].as_u64().unwrap() as usize,
+        stride: w["stride"].as_u64().unwrap() as usize,
+    };
+    let got = corpus_nll(&mut lm, &ids, corpus, windows).unwrap();
+    assert_eq!(got.tokens, w["tokens"].as_u64().unwrap());
+    assert_close(
+        got.nll_sum,
+        w["nll_sum"].as_f64().unwrap(),
+        "with past, corpus",
+    );
+    // Per text, padded batches (the mask covers past + sequence = sequence).
+    let texts = texts();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let tok = tokenizer();
+    let encoded: Vec<Vec<u32>> = refs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| tok.encode(t, i).unwrap())
+        .collect();
+    let options = PerTextOptions {
+        start_token: Some(exp["bos_id"].as_u64().unwrap() as u32),
+        batch_size: 4,
+        max_length: None,
+    };
+    let got = per_text_nll(&mut lm, &refs, &encoded, options, &mut |_| {}).unwrap();
+    for (g, w) in got.iter().zip(
+        exp["texts"]["add_start_token"]["per_text"]
+            .as_array()
+            .unwrap(),
+    ) {
+        assert_close(
+            g.nll_sum,
+            w["nll_sum"].as_f64().unwrap(),
+            "with past, per text",
+        );
+    }
+}
+
+#[test]
+fn spans_follow_the_guide_and_llama_cpp() {
+    let spans = guide_spans(
+        10,
+        Windows {
+            max_length: 4,
+            stride: 2,
+        },
+    )
+    .unwrap();
+    let got: Vec<_> = spans
+        .iter()
+        .map(|s| (s.begin, s.end, s.score_from))
+        .collect();
+    assert_eq!(got, [(0, 4, 1), (2, 6, 4), (4, 8, 6), (6, 10, 8)]);
+    let spans = guide_spans(
+        9,
+        Windows {
+            max_length: 4,
+            stride: 4,
+        },
+    )
+    .unwrap();
+    let got: Vec<_> = spans
+        .iter()
+        .map(|s| (s.begin, s.end, s.score_from))
+        .collect();
+    assert_eq!(got, [(0, 4, 1), (4, 8, 5), (8, 9, 9)]);
+    // llama.cpp: 2 full chunks of 8, scoring targets 5, 6, 7 of each.
+    let spans = second_half_spans(20, 8).unwrap();
+    let got: Vec<_> = spans
+        .iter()
+        .map(|s| (s.begin, s.end, s.score_from))
+        .collect();
+    assert_eq!(got, [(0, 8, 5), (8, 16, 13)]);
 }
 
 #[test]
@@ -287,6 +414,18 @@ fn too_short_corpus_and_bad_windows_are_errors() {
         max_length: 8,
         stride: 0,
     };
+    let gap = Windows {
+        max_length: 8,
+        stride: 9,
+    };
+    assert!(matches!(
+        guide_spans(100, gap),
+        Err(TextError::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        second_half_spans(7, 8),
+        Err(TextError::TooShort { .. })
+    ));
     assert!(matches!(
         corpus_nll(&mut lm, &[5, 6], "a", bad),
         Err(TextError::InvalidArgument(_))

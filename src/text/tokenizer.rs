@@ -51,9 +51,24 @@ impl TextTokenizer {
     /// The ids of `text`, without special tokens (as `add_special_tokens=False`);
     /// `index` names the text in errors.
     pub fn encode(&self, text: &str, index: usize) -> Result<Vec<u32>, TextError> {
+        self.encode_ids(text, index, false)
+    }
+
+    /// The ids of `text` with the special tokens its post-processor adds (a
+    /// BOS for Llama-style tokenizers, nothing for GPT-2's), as
+    /// `tokenizer(text)` gives them: what transformers' perplexity guide feeds.
+    pub fn encode_with_special_tokens(
+        &self,
+        text: &str,
+        index: usize,
+    ) -> Result<Vec<u32>, TextError> {
+        self.encode_ids(text, index, true)
+    }
+
+    fn encode_ids(&self, text: &str, index: usize, special: bool) -> Result<Vec<u32>, TextError> {
         let encoding = self
             .inner
-            .encode(text, false)
+            .encode(text, special)
             .map_err(|e| TextError::Encode {
                 index,
                 message: e.to_string(),

@@ -11,5 +11,6 @@ mod generate;
 mod inception;
 mod metrics_cli;
 mod models;
+mod ppl;
 mod reference_stats;
 mod shards;
