@@ -15,7 +15,8 @@ receives:
   `attention_mask` [batch, sequence] (1 = token, 0 = padding); output:
   `logits` [batch, sequence, vocab]. Batch and sequence axes are dynamic.
   Models over 2 GB keep their weights in one `model.onnx.data` file next to
-  it (ONNX external data; keep the two together).
+  it (ONNX external data; keep the two together). geneval loads model.onnx
+  from its path, so ONNX Runtime finds that file beside it.
 - `tokenizer.json`: the fast tokenizer (`backend_tokenizer.save`).
 - `config.json`: the model's config (`n_positions` /
   `max_position_embeddings` give geneval the context, `bos_token_id` the
@@ -27,35 +28,41 @@ that use one) from the 2-D `attention_mask` itself, with explicit
 position_ids 0..T-1 (transformers' default without a cache). transformers 5's
 own mask code traces to the shapes of the example input, so it is bypassed:
 GPT-2, Llama and most transformers 5 decoders (Mistral, Qwen2, Gemma, Phi...)
-pass a prepared 4-D mask through unchanged. Before exporting, the wrapper is
-compared with the plain torch model on a right-padded batch of two texts; the
+pass a prepared 4-D mask through unchanged (models with per-layer attention
+types get a {"full_attention", "sliding_attention"} dict of them). Before
+exporting, the wrapper is compared with the plain torch model (its own 2-D
+mask handling) on a right-padded and a left-padded batch of two texts; the
 script stops if they differ (a model family this approach does not fit: use
 optimum, below).
 
 `--check`: after the export, run the ONNX file with ONNX Runtime on a
-right-padded batch of 2 texts (and on each text alone) and compare its logits
-with torch's (the plain model with the 2-D mask) on the non-padded
-positions; prints the max absolute difference and fails above 1e-3.
+right-padded batch of 2 texts (also left-padded, and each text alone with
+batch 1) and compare its logits with torch's (the plain model with the 2-D
+mask) on the non-padded positions; prints the max absolute differences and
+fails at 1e-3 or more.
 
 Requirements: a Python with torch, transformers (5.x; written against 5.24)
 and onnx, plus onnxruntime for --check. None of this is part of geneval's
 runtime (geneval only needs ONNX Runtime's shared library); in geneval's dev
 setup `"$(scripts/dev-venv)/bin/python" scripts/export_hf_lm.py ...` works.
 
-Limitations: float32 only (no fp16/quantization); no KV cache (geneval does
-not need one to score text); models whose attention does not take a 4-D
-additive mask (e.g. ALiBi models such as Bloom, or chunked attention) are
-refused by the pre-export comparison.
+Tested (tiny random models, transformers 5.24, torch 2.15): GPT-2, Llama,
+Mistral (sliding window) and Qwen2 (full and sliding layers), with --check
+and against transformers' perplexity. Limitations: float32 only (no
+fp16/quantization); no KV cache (geneval does not need one to score text);
+models whose attention does not take a prepared 4-D additive mask (ALiBi
+models such as Bloom, chunked attention, encoder-decoders) are not supported:
+the pre-export comparison or the attention-type check is there to stop them
+rather than write a wrong model.
 
-Alternative: Hugging Face optimum exports the same kind of folder,
+Alternative: Hugging Face optimum exports such folders too,
 
-    pip install optimum[onnx]   # optimum-onnx in recent releases
+    pip install optimum[exporters]     # recent releases: pip install optimum-onnx
     optimum-cli export onnx --model MODEL --task text-generation OUT_DIR
 
-(`text-generation` without `-with-past` gives a model.onnx without KV cache;
-geneval also accepts optimum's `decoder_model_merged.onnx` /
-`text-generation-with-past` layout, feeding empty past key values.) This
-script was not tested against optimum's output.
+(`text-generation` gives a model without KV cache, `text-generation-with-past`
+one with `past_key_values.*` inputs, which geneval also accepts and feeds
+empty.) That route was not tested with this script's setup (transformers 5).
 """
 
 import argparse

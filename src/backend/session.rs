@@ -3,7 +3,7 @@
 //! requested intra-op threads, and the CUDA provider registered so that it
 //! fails loudly instead of falling back to the CPU.
 
-use ort::session::builder::GraphOptimizationLevel;
+use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::session::Session;
 use std::path::Path;
 
@@ -20,6 +20,37 @@ pub fn build_session(
     threads: Option<usize>,
     device: Device,
 ) -> Result<Session, BackendError> {
+    configured(rt, name, threads, device)?
+        .commit_from_memory(bytes)
+        .map_err(|e| BackendError::ModelLoad {
+            path: name.to_owned(),
+            message: e.to_string(),
+        })
+}
+
+/// A session for the model file `path`, loaded by ONNX Runtime itself so
+/// that weights kept beside it (`model.onnx.data`, as exports over 2 GB
+/// are written) are found next to the file, not in the working directory.
+pub fn build_session_from_file(
+    rt: &Runtime,
+    path: &Path,
+    threads: Option<usize>,
+    device: Device,
+) -> Result<Session, BackendError> {
+    configured(rt, path, threads, device)?
+        .commit_from_file(path)
+        .map_err(|e| BackendError::ModelLoad {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
+}
+
+fn configured(
+    rt: &Runtime,
+    name: &Path,
+    threads: Option<usize>,
+    device: Device,
+) -> Result<SessionBuilder, BackendError> {
     let load_error = |message: String| BackendError::ModelLoad {
         path: name.to_owned(),
         message,
@@ -67,7 +98,5 @@ pub fn build_session(
                 reason: e.to_string(),
             })?;
     }
-    builder
-        .commit_from_memory(bytes)
-        .map_err(|e| load_error(e.to_string()))
+    Ok(builder)
 }

@@ -9,7 +9,7 @@ use ort::value::{Tensor, TensorElementType, ValueType};
 
 use super::{ModelConfig, TextError};
 use crate::backend::runtime::Runtime;
-use crate::backend::session::build_session;
+use crate::backend::session::{build_session, build_session_from_file};
 use crate::backend::Device;
 
 /// How to open a language model.
@@ -130,13 +130,17 @@ fn past_input(
 }
 
 impl LmSession {
-    /// Loads an ONNX model file.
+    /// Loads an ONNX model file (and its external data file, if any, from
+    /// beside it).
     pub fn from_file(rt: &Runtime, path: &Path, options: &LmOptions) -> Result<Self, TextError> {
-        let bytes = std::fs::read(path).map_err(|e| TextError::ModelLoad {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })?;
-        Self::from_memory(rt, &bytes, path, options)
+        if !path.is_file() {
+            return Err(TextError::ModelLoad {
+                path: path.to_owned(),
+                message: "no such file".into(),
+            });
+        }
+        let session = build_session_from_file(rt, path, options.threads, options.device)?;
+        Self::from_session(session, path, &options.config)
     }
 
     /// Loads an ONNX model from memory; `path` names it in errors.

@@ -356,3 +356,37 @@ fn bad_input_gets_a_clear_error() {
     ]);
     assert!(err.contains("no token `<nope>`"), "{err}");
 }
+
+#[test]
+fn external_data_is_found_beside_the_model_from_any_working_directory() {
+    let exp = expected();
+    let w = &exp["corpus"]["windows"][1];
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = geneval()
+        .current_dir(elsewhere.path())
+        .args([
+            "ppl",
+            "--model",
+            s(&ppl("external")),
+            s(&ppl("corpus.txt")),
+            "--max-length",
+            "32",
+            "--stride",
+            "16",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let record: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_rel(
+        record["value"].as_f64().unwrap(),
+        w["perplexity"].as_f64().unwrap(),
+        RTOL,
+        "external data",
+    );
+}
