@@ -7,6 +7,7 @@
 //! usable from anywhere (threads, shards, machines).
 #![deny(missing_docs)]
 
+pub mod bootstrap;
 pub mod error;
 pub mod finite;
 pub mod frechet;
@@ -17,6 +18,7 @@ pub mod moments;
 pub mod numpy_random;
 pub mod prdc;
 
+pub use bootstrap::{frechet_bootstrap, FrechetBootstrap};
 pub use error::{MetricsError, Result};
 pub use frechet::{
     frechet_distance, frechet_distance_from_features, FrechetDistance, FrechetMethod,
