@@ -23,13 +23,58 @@ fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         Command::Disturb(args) => commands::disturb::run(args, global),
         Command::Selfcheck(args) => commands::selfcheck::run(args, global),
         Command::Ppl(args) => commands::ppl::run(args, global),
+        Command::Report(args) => commands::report::run(args, global),
+        Command::Gate(args) => commands::gate::run(args, global),
     }
+}
+
+/// The command line as typed, for the record's provenance (arguments with
+/// spaces or quotes are single-quoted).
+fn command_line() -> String {
+    let mut args = std::env::args_os();
+    let program = args
+        .next()
+        .map(|p| {
+            std::path::Path::new(&p)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .unwrap_or_else(|| "geneval".into());
+    let mut parts = vec![program];
+    for arg in args {
+        let arg = arg.to_string_lossy().into_owned();
+        if arg.is_empty() || arg.contains(|c: char| c.is_whitespace() || "'\"$`\\".contains(c)) {
+            parts.push(format!("'{}'", arg.replace('\'', "'\\''")));
+        } else {
+            parts.push(arg);
+        }
+    }
+    parts.join(" ")
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(&cli.command, &cli.global) {
-        Ok(outcome) => {
+        Ok(mut outcome) => {
+            outcome
+                .record
+                .labels
+                .extend(cli.global.labels.iter().cloned());
+            outcome.record.command = Some(command_line());
+            if let Some(path) = &cli.global.record {
+                match geneval::record::append_record(path, &outcome.record) {
+                    Ok(Some(warning)) => outcome.record.warnings.push(warning),
+                    Ok(None) => {}
+                    Err(e) => {
+                        geneval::report_error::print_error(
+                            &anyhow::Error::new(e)
+                                .context(format!("appending the record to {}", path.display())),
+                        );
+                        return ExitCode::from(2);
+                    }
+                }
+            }
             if !cli.global.quiet {
                 for warning in &outcome.record.warnings {
                     eprintln!("warning: {warning}");

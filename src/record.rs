@@ -4,69 +4,12 @@
 //!
 //! Schema `geneval.result/v1`. Fields are only ever added within a version.
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Instant, SystemTime};
 
-/// The schema name and version written in every record.
-pub const SCHEMA: &str = "geneval.result/v1";
-
-/// One input of a measurement.
-#[derive(Debug, Clone, Serialize)]
-pub struct InputRecord {
-    /// The path as given.
-    pub path: String,
-    /// `features`, `statistics`, `partial-statistics`, `logits`.
-    pub kind: String,
-    /// Number of samples, when known.
-    pub count: Option<u64>,
-    /// Feature dimension, when known.
-    pub dim: Option<usize>,
-    /// SHA-256 of the file's bytes.
-    pub sha256: Option<String>,
-}
-
-/// One measurement.
-#[derive(Debug, Clone, Serialize)]
-pub struct ResultRecord {
-    /// Always [`SCHEMA`].
-    pub schema: &'static str,
-    /// `fid`, `is`, `kid`, `prdc`, `stats`, `merge`.
-    pub metric: String,
-    /// The headline number (none for multi-valued metrics such as PRDC).
-    pub value: Option<f64>,
-    /// Its spread, when the metric has one (IS std, KID std).
-    pub uncertainty: Option<f64>,
-    /// Every number the command computed, by name.
-    pub values: BTreeMap<String, f64>,
-    /// The settings that change the number (splits, subsets, k, ...).
-    pub settings: BTreeMap<String, serde_json::Value>,
-    /// The seed of any random draw.
-    pub seed: Option<u64>,
-    /// The inputs.
-    pub inputs: Vec<InputRecord>,
-    /// Files written.
-    pub outputs: Vec<String>,
-    /// Anything the user should know about the number.
-    pub warnings: Vec<String>,
-    /// Per-item results (per-text perplexities), when the metric has them.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub items: Vec<serde_json::Value>,
-    /// For checks and gates: whether they passed (`false` exits with 1).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub passed: Option<bool>,
-    /// geneval's version.
-    pub geneval_version: &'static str,
-    /// Where the computation ran.
-    pub device: String,
-    /// Start time, RFC 3339 UTC.
-    pub started_at: String,
-    /// Wall time in seconds.
-    pub duration_s: f64,
-}
+pub use geneval_reports::record::{InputRecord, ModelRecord, ResultRecord, SCHEMA};
 
 /// Starts a record; [`RecordBuilder::finish`] stamps the duration.
 pub struct RecordBuilder {
@@ -78,24 +21,7 @@ impl RecordBuilder {
     /// A record for `metric`, timed from now.
     pub fn start(metric: &str) -> Self {
         Self {
-            record: ResultRecord {
-                schema: SCHEMA,
-                metric: metric.to_owned(),
-                value: None,
-                uncertainty: None,
-                values: BTreeMap::new(),
-                settings: BTreeMap::new(),
-                seed: None,
-                inputs: Vec::new(),
-                outputs: Vec::new(),
-                warnings: Vec::new(),
-                items: Vec::new(),
-                passed: None,
-                geneval_version: env!("CARGO_PKG_VERSION"),
-                device: "cpu".into(),
-                started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-                duration_s: 0.0,
-            },
+            record: ResultRecord::new(metric, env!("CARGO_PKG_VERSION"), now_rfc3339()),
             started: Instant::now(),
         }
     }
@@ -108,22 +34,51 @@ impl RecordBuilder {
     /// Stamps the duration and returns the record.
     pub fn finish(mut self) -> ResultRecord {
         self.record.duration_s = self.started.elapsed().as_secs_f64();
+        self.record.finished_at = Some(now_rfc3339());
         self.record
     }
 }
 
-impl ResultRecord {
-    /// Sets a named value.
-    pub fn set(&mut self, name: &str, value: f64) -> &mut Self {
-        self.values.insert(name.to_owned(), value);
-        self
-    }
+/// Now, RFC 3339 UTC to the second.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
 
-    /// Sets a named setting.
-    pub fn setting(&mut self, name: &str, value: impl Into<serde_json::Value>) -> &mut Self {
-        self.settings.insert(name.to_owned(), value.into());
-        self
+/// Appends `record` to the JSONL file `path` (created if missing) as one
+/// line written with a single `write` on a file opened for appending, so
+/// concurrent writers never interleave within a line. A last line without
+/// its newline is what an interrupted append leaves: it is removed first
+/// (returned as a warning) so the new line starts on a line of its own.
+pub fn append_record(path: &Path, record: &ResultRecord) -> std::io::Result<Option<String>> {
+    use std::fs::OpenOptions;
+    let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .read(true)
+        .open(path)?;
+    let mut warning = None;
+    let len = file.metadata()?.len();
+    if len > 0 {
+        let mut existing = Vec::new();
+        file.read_to_end(&mut existing)?;
+        if existing.last() != Some(&b'\n') {
+            let keep = existing
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            file.set_len(keep as u64)?;
+            warning = Some(format!(
+                "{}: removed an incomplete last line ({} bytes) left by an interrupted append",
+                path.display(),
+                existing.len() - keep
+            ));
+        }
     }
+    file.write_all(&line)?;
+    file.sync_data()?;
+    Ok(warning)
 }
 
 /// SHA-256 of a file, hex; `None` if it cannot be read (the caller has
@@ -177,6 +132,33 @@ mod tests {
             file_sha256(&p).unwrap(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn appends_lines_and_drops_an_interrupted_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jsonl");
+        let mut b = RecordBuilder::start("fid");
+        b.record().value = Some(1.0);
+        let record = b.finish();
+        assert_eq!(append_record(&path, &record).unwrap(), None);
+        assert_eq!(append_record(&path, &record).unwrap(), None);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        // A crash in the middle of a third append.
+        text.push_str("{\"schema\":\"gen");
+        std::fs::write(&path, &text).unwrap();
+        let warning = append_record(&path, &record).unwrap().unwrap();
+        assert!(
+            warning.contains("incomplete last line (14 bytes)"),
+            "{warning}"
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 3);
+        for line in text.lines() {
+            let back: ResultRecord = serde_json::from_str(line).unwrap();
+            assert_eq!(back.value, Some(1.0));
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::model::{inception, registry};
 use crate::pipeline::batch::BatchRecipe;
 use crate::pipeline::{self, Collector, Report, Want};
 use crate::preprocess::Preprocessor;
-use crate::record::{InputRecord, ResultRecord};
+use crate::record::{InputRecord, ModelRecord, ResultRecord};
 
 /// The note every result made with the built-in network carries.
 pub const BUILTIN_NOTE: &str = "features from geneval's built-in network (a fixed random convolutional net): fine for comparing runs with each other and for CI gates, NOT comparable with published FID/IS/KID numbers";
@@ -218,14 +218,18 @@ impl<'a> Extraction<'a> {
             return;
         };
         record.device = self.args.device.to_string();
+        let name = self
+            .args
+            .model
+            .clone()
+            .unwrap_or_else(|| registry::FID_INCEPTION.name.to_owned());
+        record.model = Some(ModelRecord {
+            name: name.clone(),
+            id: Some(extractor.model_id().to_owned()),
+        });
+        record.mode = Some(self.args.mode.as_str().to_owned());
         record
-            .setting(
-                "model",
-                self.args
-                    .model
-                    .clone()
-                    .unwrap_or_else(|| registry::FID_INCEPTION.name.to_owned()),
-            )
+            .setting("model", name)
             .setting("model_id", extractor.model_id())
             .setting("features_output", extractor.spec().features.as_str())
             .setting("mode", self.args.mode.as_str())

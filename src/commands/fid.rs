@@ -3,12 +3,14 @@
 use super::extraction::{is_images, Extraction};
 use super::Outcome;
 use crate::cli::{FidArgs, GlobalArgs};
+use crate::input::npy::Features;
 use crate::input::side::{load_fid_side, FidSide};
 use crate::pipeline::Want;
 use crate::record::{input_record, InputRecord, RecordBuilder};
 use anyhow::{bail, Context, Result};
 use geneval_metrics::{
-    frechet_distance, frechet_distance_from_features, FrechetDistance, Gaussian,
+    frechet_bootstrap, frechet_distance, frechet_distance_from_features, FrechetBootstrap,
+    FrechetDistance, Gaussian,
 };
 use std::path::Path;
 
@@ -24,13 +26,20 @@ fn load_side(
     path: &Path,
     extraction: &mut Extraction<'_>,
     which: &str,
+    keep_rows: bool,
 ) -> Result<(FidSide, InputRecord)> {
     if is_images(path) {
         let want = Want {
             moments: true,
+            rows: keep_rows,
             ..Want::default()
         };
-        let side = extraction.run(path, want, which)?;
+        let mut side = extraction.run(path, want, which)?;
+        if keep_rows {
+            let rows = side.collector.take_rows().expect("rows were asked for");
+            let record = side.input_record();
+            return Ok((FidSide::Features(Features::F32(rows)), record));
+        }
         let moments = side
             .collector
             .moments
@@ -54,8 +63,9 @@ fn load_side(
 pub fn run(args: &FidArgs, global: &GlobalArgs) -> Result<Outcome> {
     let mut builder = RecordBuilder::start("fid");
     let mut extraction = Extraction::new(&args.extract, global.quiet);
-    let (a, record_a) = load_side(&args.a, &mut extraction, "first")?;
-    let (b, record_b) = load_side(&args.b, &mut extraction, "second")?;
+    let keep_rows = args.bootstrap.is_some();
+    let (a, record_a) = load_side(&args.a, &mut extraction, "first", keep_rows)?;
+    let (b, record_b) = load_side(&args.b, &mut extraction, "second", keep_rows)?;
     if a.dim() != b.dim() {
         bail!(
             "feature dimensions differ: {} has {}, {} has {}; both sides must come from the same feature layer",
@@ -125,8 +135,54 @@ pub fn run(args: &FidArgs, global: &GlobalArgs) -> Result<Outcome> {
         .set("trace_sqrt_product", distance.trace_sqrt_product)
         .set("clamped_eigenvalue_mass", distance.clamped_eigenvalue_mass)
         .setting("method", distance.method.as_str());
+    let mut summary = vec![format!("FID: {}", distance.value)];
+    if let Some(replicates) = args.bootstrap {
+        let boot = bootstrap(&a, &b, replicates, args)?;
+        record.interval = Some([boot.low, boot.high]);
+        record.uncertainty = Some(boot.std);
+        record.seed = Some(u64::from(args.seed));
+        record
+            .set("bootstrap_low", boot.low)
+            .set("bootstrap_high", boot.high)
+            .set("bootstrap_std", boot.std)
+            .setting("bootstrap", replicates as u64)
+            .setting("interval_level", args.bootstrap_level);
+        summary.push(format!(
+            "{:.0}% bootstrap interval [{}, {}], std {} ({replicates} replicates, seed {})",
+            args.bootstrap_level * 100.0,
+            boot.low,
+            boot.high,
+            boot.std,
+            args.seed
+        ));
+    }
     Ok(Outcome {
-        summary: vec![format!("FID: {}", distance.value)],
+        summary,
         record: builder.finish(),
     })
+}
+
+/// The bootstrap of FID over both sides' rows (statistics files have none).
+fn bootstrap(
+    a: &FidSide,
+    b: &FidSide,
+    replicates: usize,
+    args: &FidArgs,
+) -> Result<FrechetBootstrap> {
+    let rows = |side: &FidSide, path: &Path| match side {
+        FidSide::Features(f) => Ok(f.to_f64()),
+        FidSide::Statistics { .. } => bail!(
+            "--bootstrap redraws samples, and {} holds only their statistics (hint: give \
+             features .npy or an image folder)",
+            path.display()
+        ),
+    };
+    let (ra, rb) = (rows(a, &args.a)?, rows(b, &args.b)?);
+    Ok(frechet_bootstrap(
+        ra.view(),
+        rb.view(),
+        replicates,
+        args.bootstrap_level,
+        args.seed,
+    )?)
 }

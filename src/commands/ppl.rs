@@ -12,7 +12,7 @@ use super::Outcome;
 use crate::backend::{runtime, Device};
 use crate::cli::{GlobalArgs, PplArgs};
 use crate::progress;
-use crate::record::{input_record, RecordBuilder, ResultRecord};
+use crate::record::{input_record, ModelRecord, RecordBuilder, ResultRecord};
 use crate::text::{
     corpus_nll_with, guide_spans, per_text_nll, per_text_sequence, read_corpus, read_texts,
     second_half_spans, LmFiles, LmOptions, LmSession, ModelConfig, PerTextOptions, Perplexity,
@@ -124,6 +124,13 @@ fn describe_model(record: &mut ResultRecord, loaded: &Loaded, args: &PplArgs) {
     ] {
         record.inputs.push(input_record(path, kind, None, None));
     }
+    record.model = Some(ModelRecord {
+        name: args.model.display().to_string(),
+        id: record.inputs[0]
+            .sha256
+            .as_ref()
+            .map(|h| format!("sha256:{h}")),
+    });
 }
 
 fn default_batch(device: Device, per_text: bool) -> usize {
@@ -195,6 +202,7 @@ fn run_corpus(
         (guide_spans(ids.len(), windows)?, "corpus")
     };
     record.setting("mode", mode);
+    record.mode = Some(mode.to_owned());
     record.setting("max_length", max_length as u64);
     let fed: u64 = spans.iter().map(|s| (s.end - s.begin) as u64).sum();
     let bar = progress::tokens(fed, "ppl", progress::enabled(global.quiet));
@@ -367,6 +375,7 @@ fn run_per_text(
         .set("tokens_per_second", fed as f64 / seconds.max(1e-9))
         .set("model_seconds", seconds);
     record.setting("mode", "per-text");
+    record.mode = Some("per-text".into());
     record.setting("add_start_token", start.is_some());
     if let Some(id) = start {
         record.setting("start_token_id", id as u64);

@@ -160,3 +160,69 @@ fn human_output_is_one_line_per_number() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.starts_with("FID: 33.80553"), "{stdout}");
 }
+
+#[test]
+fn fid_bootstrap_interval_equals_numpy_and_needs_samples() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let expected = json(&root.join("metrics/tests/fixtures/bootstrap/expected.json"));
+    let case = &expected["cases"][0];
+    let a = reference_fixture(case["a"].as_str().unwrap());
+    let b = reference_fixture(case["b"].as_str().unwrap());
+    let record = run_json(&[
+        "fid",
+        s(&a),
+        s(&b),
+        "--bootstrap",
+        &case["replicates"].to_string(),
+        "--bootstrap-level",
+        &case["level"].to_string(),
+        "--seed",
+        &case["seed"].to_string(),
+    ]);
+    let interval = record["interval"].as_array().unwrap();
+    assert_rel(
+        interval[0].as_f64().unwrap(),
+        case["low"].as_f64().unwrap(),
+        1e-6,
+        "low",
+    );
+    assert_rel(
+        interval[1].as_f64().unwrap(),
+        case["high"].as_f64().unwrap(),
+        1e-6,
+        "high",
+    );
+    assert_rel(
+        record["uncertainty"].as_f64().unwrap(),
+        case["std"].as_f64().unwrap(),
+        1e-6,
+        "std",
+    );
+    assert_rel(
+        record["value"].as_f64().unwrap(),
+        case["fid"].as_f64().unwrap(),
+        1e-6,
+        "fid",
+    );
+    assert_eq!(record["settings"]["bootstrap"], case["replicates"]);
+    // Image folders keep their features for it; statistics files cannot.
+    let images = crate::common::fixture("models/images");
+    let record = run_json(&[
+        "fid",
+        s(&images),
+        s(&images),
+        "--model",
+        "builtin",
+        "--bootstrap",
+        "5",
+    ]);
+    assert!(record["interval"][1].as_f64().unwrap() >= record["interval"][0].as_f64().unwrap());
+    let stats = reference_fixture("well_conditioned_stats_a.npz");
+    let stats = if stats.exists() {
+        stats
+    } else {
+        reference_fixture("identical_stats_a.npz")
+    };
+    let err = run_error(&["fid", s(&stats), s(&stats), "--bootstrap", "5"]);
+    assert!(err.contains("only their statistics"), "{err}");
+}
