@@ -4,9 +4,19 @@
 //!   (`geneval.result/v1`), with its JSON Schema.
 //! - [`read`]: records from JSONL/JSON files, folders and globs, tolerant of
 //!   a crash-truncated last line, strict about unknown schema versions.
+//! - [`charts`]: plotters charts (SVG, PNG) from plain series.
+//! - [`frame`]: records as polars DataFrames; repeated runs aggregated.
+//! - [`report`]: records → a [`Report`] (tables, charts, provenance).
+//! - [`render`]: a report as Markdown, CSV, JSON or self-contained HTML.
 
+pub mod charts;
+pub mod frame;
 pub mod read;
 pub mod record;
+pub mod render;
+pub mod report;
 
 pub use read::{read_records, ReadError, ReadOptions, Records, SourcedRecord};
 pub use record::{InputRecord, ModelRecord, ResultRecord, SCHEMA, SCHEMA_NAME};
+pub use render::Format;
+pub use report::{Report, ReportError, ReportOptions};
