@@ -47,6 +47,15 @@ pub fn hint_for(error: &anyhow::Error) -> Option<String> {
                 return Some(h);
             }
         }
+        if let Some(e) = cause.downcast_ref::<crate::gate::GateError>() {
+            return Some(e.hint());
+        }
+        if let Some(e) = cause.downcast_ref::<geneval_reports::ReportError>() {
+            return Some(e.hint().to_owned());
+        }
+        if let Some(e) = cause.downcast_ref::<geneval_reports::ReadError>() {
+            return Some(e.hint().to_owned());
+        }
         if let Some(e) = cause.downcast_ref::<PreprocessError>() {
             return Some(format!(
                 "{e}: the model's input size in its spec must be positive"

@@ -1,6 +1,12 @@
 //! Command-line definitions (clap derive) and nothing else: every command's
 //! behaviour lives in `commands/`.
 
+mod gate;
+mod report;
+
+pub use gate::GateArgs;
+pub use report::ReportArgs;
+
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -28,6 +34,23 @@ pub struct GlobalArgs {
     /// No progress or warnings on stderr (errors are still printed).
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Also append the result record as one line to this JSONL file (for
+    /// `geneval report` and `geneval gate`).
+    #[arg(long, global = true, value_name = "FILE.jsonl")]
+    pub record: Option<PathBuf>,
+    /// A label stored in the record, KEY=VALUE (repeatable): `--label
+    /// model=ours --label step=20000`.
+    #[arg(long = "label", global = true, value_name = "KEY=VALUE", value_parser = parse_label)]
+    pub labels: Vec<(String, String)>,
+}
+
+fn parse_label(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
 }
 
 /// The subcommands.
@@ -62,6 +85,10 @@ pub enum Command {
     Models(ModelsCommand),
     /// Perplexity of text under an ONNX causal language model, as transformers computes it.
     Ppl(PplArgs),
+    /// Tables, charts and a self-contained HTML report from result records.
+    Report(ReportArgs),
+    /// Quality gate for CI: rules and regressions over result records; exit 1 when one fails.
+    Gate(GateArgs),
 }
 
 /// `geneval ppl`.
@@ -104,8 +131,8 @@ pub struct PplArgs {
     /// Score each text from its second token, without a start token.
     #[arg(long)]
     pub no_start_token: bool,
-    /// The start token [default: config.json's bos_token_id, else the
-    /// tokenizer's <|endoftext|>, <s>, <bos> or <|begin_of_text|>].
+    /// The start token (default: config.json's bos_token_id, else the
+    /// tokenizer's `<|endoftext|>`, `<s>`, `<bos>` or `<|begin_of_text|>`).
     #[arg(long, value_name = "TOKEN")]
     pub start_token: Option<String>,
     /// Write one JSON line per text (index, tokens, NLL, perplexity...) here.
@@ -180,6 +207,22 @@ pub struct FidArgs {
     pub a: PathBuf,
     /// Second side (e.g. the generated data).
     pub b: PathBuf,
+    /// Also redraw both sides' samples with replacement this many times and
+    /// report the FID's bootstrap interval and std (one FID per replicate;
+    /// needs features or images, not statistics).
+    #[arg(long, value_name = "REPLICATES")]
+    pub bootstrap: Option<usize>,
+    /// Level of the bootstrap interval.
+    #[arg(
+        long,
+        default_value_t = 0.95,
+        value_name = "LEVEL",
+        requires = "bootstrap"
+    )]
+    pub bootstrap_level: f64,
+    /// Seed of the bootstrap draws (numpy RandomState).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u32,
     /// Feature extraction for image sides.
     #[command(flatten)]
     pub extract: ExtractArgs,

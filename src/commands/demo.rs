@@ -22,7 +22,7 @@ use crate::cli::{DemoArgs, GlobalArgs, SelfcheckArgs};
 use crate::generate::{self, GenerateOptions, ImageFormat};
 use crate::input::npz::write_statistics;
 use crate::pipeline::Want;
-use crate::record::RecordBuilder;
+use crate::record::{RecordBuilder, ResultRecord};
 
 struct Set {
     rows: Array2<f64>,
@@ -178,6 +178,7 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<Outcome> {
             .to_owned(),
     );
     let mut passed = true;
+    let mut check_record = None;
     if args.selfcheck_n > 0 {
         let check_args = SelfcheckArgs {
             out: args.out.join("selfcheck"),
@@ -199,6 +200,7 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<Outcome> {
             "selfcheck",
             serde_json::to_value(&check.record).unwrap_or_default(),
         );
+        check_record = Some(check.record);
     }
     summary.push(String::new());
     summary.push(format!(
@@ -209,6 +211,55 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<Outcome> {
     extraction.describe(record);
     record.passed = Some(passed);
     record.outputs.push(stats.display().to_string());
+    // The report page: one record per metric and set (labelled model=twin /
+    // model=fake), and the self-check's record.
+    let mut page = Vec::new();
+    for (set, v) in &values {
+        for (metric, value, extra) in [
+            ("fid", v[0], vec![]),
+            ("kid", v[1], vec![]),
+            ("is", v[2], vec![]),
+            (
+                "prdc",
+                f64::NAN,
+                vec![
+                    ("precision", v[3]),
+                    ("recall", v[4]),
+                    ("density", v[5]),
+                    ("coverage", v[6]),
+                ],
+            ),
+        ] {
+            let mut r =
+                ResultRecord::new(metric, env!("CARGO_PKG_VERSION"), record.started_at.clone());
+            r.value = value.is_finite().then_some(value);
+            if value.is_finite() {
+                r.set(metric, value);
+            }
+            for (name, x) in extra {
+                r.set(name, x);
+            }
+            r.model = record.model.clone();
+            r.mode = record.mode.clone();
+            r.device = record.device.clone();
+            r.labels.insert("model".into(), (*set).to_owned());
+            r.command = Some(format!("geneval demo (real vs {set})"));
+            page.push(r);
+        }
+    }
+    if let Some(check) = check_record {
+        page.push(check);
+    }
+    let html_path = args.out.join("report.html");
+    let warnings = super::html_report::write(&html_path, "geneval demo", page)?;
+    let record = builder.record();
+    for warning in warnings {
+        if !record.warnings.contains(&warning) {
+            record.warnings.push(warning);
+        }
+    }
+    record.outputs.push(html_path.display().to_string());
+    summary.push(format!("Report: {}", html_path.display()));
     Ok(Outcome {
         summary,
         record: builder.finish(),

@@ -7,13 +7,16 @@ pub mod doctor;
 pub mod extraction;
 pub mod features;
 pub mod fid;
+pub mod gate;
 pub mod generate;
+pub mod html_report;
 pub mod is;
 pub mod kid;
 pub mod merge;
 pub mod models;
 pub mod ppl;
 pub mod prdc;
+pub mod report;
 pub mod selfcheck;
 pub mod stats;
 

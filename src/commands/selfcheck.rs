@@ -363,13 +363,18 @@ pub fn run(args: &SelfcheckArgs, global: &GlobalArgs) -> Result<Outcome> {
     );
     record.outputs.push(report_path.display().to_string());
     record.outputs.push(results_path.display().to_string());
+    let html_path = args.out.join("report.html");
+    record.outputs.push(html_path.display().to_string());
+    let mut snapshot = record.clone();
+    snapshot.finished_at = Some(crate::record::now_rfc3339());
+    super::html_report::write(&html_path, "geneval selfcheck", vec![snapshot])?;
     let mut summary = table;
     summary.push(String::new());
     for c in &checks {
         summary.push(format!("{:<4} {:<40} {}", verdict(c), c.name, c.detail));
     }
     summary.push(format!(
-        "selfcheck {}: {} of {} checks passed ({} required failed); report in {}",
+        "selfcheck {}: {} of {} checks passed ({} required failed); report in {} and report.html",
         if passed { "passed" } else { "FAILED" },
         checks.iter().filter(|c| c.passed).count(),
         checks.len(),

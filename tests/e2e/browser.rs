@@ -1,0 +1,275 @@
+//! The HTML report in a real browser: headless Chromium (Debian's
+//! `chromium`, which `scripts/test` installs when missing) opens a report
+//! made from a selfcheck and a few fake checkpoints; the page must render
+//! its tables and charts with no console error and no network request. The
+//! screenshot is kept in `target/test-artifacts/report.png`.
+//!
+//! Without Chromium the test is skipped with a note, unless
+//! `GENEVAL_REQUIRE_BROWSER=1` (set by `scripts/test`) makes that a failure.
+
+use crate::common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("GENEVAL_CHROMIUM") {
+        return Some(PathBuf::from(path));
+    }
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|dir| dir.join(name))
+                    .find(|p| p.is_file())
+            })
+        })
+}
+
+/// Chromium with the flags of an offline, throwaway, headless session.
+fn headless(browser: &Path, profile: &Path) -> Command {
+    let mut cmd = Command::new(browser);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--hide-scrollbars",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    cmd
+}
+
+/// Records of a small selfcheck and of two models at three checkpoints.
+fn make_records(dir: &Path) -> PathBuf {
+    let records = dir.join("records.jsonl");
+    let r = s(&records);
+    let out = geneval()
+        .args([
+            "selfcheck",
+            "--out",
+            s(&dir.join("selfcheck")),
+            "--n",
+            "60",
+            "--size",
+            "32",
+        ])
+        .args(["--model", "builtin", "--record", r, "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // FID from feature pairs that differ more or less; "ours" is one pair
+    // ahead of the baseline at every step.
+    let pairs = [
+        "well_conditioned",
+        "equal_covariances",
+        "kid_small_defaults",
+        "identical",
+    ];
+    let a = reference_fixture("kid_medium_a.npy");
+    let b = reference_fixture("kid_medium_b.npy");
+    for (model, offset) in [("baseline", 0usize), ("ours", 1)] {
+        for (i, step) in ["1000", "2000", "3000"].iter().enumerate() {
+            let label_model = format!("model={model}");
+            let label_step = format!("step={step}");
+            let subsets = (20 + 10 * (i + offset)).to_string();
+            let k = (3 + i + offset).to_string();
+            let fa = reference_fixture(&format!("{}_a.npy", pairs[i + offset]));
+            let fb = reference_fixture(&format!("{}_b.npy", pairs[i + offset]));
+            for args in [
+                vec!["fid", s(&fa), s(&fb), "--bootstrap", "10"],
+                vec![
+                    "kid",
+                    s(&a),
+                    s(&b),
+                    "--subsets",
+                    &subsets,
+                    "--subset-size",
+                    "50",
+                ],
+                vec!["prdc", s(&a), s(&b), "--k", &k],
+            ] {
+                let out = geneval()
+                    .args(&args)
+                    .args([
+                        "--record",
+                        r,
+                        "--label",
+                        &label_model,
+                        "--label",
+                        &label_step,
+                        "--quiet",
+                    ])
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "{args:?}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        }
+    }
+    records
+}
+
+#[test]
+fn html_report_renders_in_headless_chromium_without_errors_or_requests() {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("GENEVAL_REQUIRE_BROWSER").is_none(),
+            "GENEVAL_REQUIRE_BROWSER is set but no chromium was found (apt-get install chromium)"
+        );
+        eprintln!(
+            "note: chromium not found; the browser test is skipped (scripts/test installs it)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let records = make_records(dir.path());
+    let html = dir.path().join("report.html");
+    let record = run_json(&[
+        "report",
+        s(&records),
+        "-o",
+        s(&html),
+        "--title",
+        "Checkpoints <and> selfcheck",
+    ]);
+    assert_eq!(record["metric"], "report");
+    let text = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        !text.contains("http://") && !text.contains("https://"),
+        "the report names a URL"
+    );
+    assert!(
+        text.contains("Checkpoints &lt;and&gt; selfcheck"),
+        "the title is escaped"
+    );
+
+    let url = format!("file://{}", html.display());
+    // The DOM as rendered: tables and inline SVG charts are there.
+    let profile = tempfile::tempdir().unwrap();
+    let out = headless(&browser, profile.path())
+        .args(["--dump-dom", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "chromium --dump-dom failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.matches("<table").count() >= 3,
+        "tables rendered: {}",
+        dom.matches("<table").count()
+    );
+    assert!(
+        dom.matches("<svg").count() >= 3,
+        "charts rendered: {}",
+        dom.matches("<svg").count()
+    );
+    for word in ["ours", "baseline", "fid", "selfcheck"] {
+        assert!(dom.to_lowercase().contains(word), "the page shows {word}");
+    }
+
+    // A screenshot, with the console and the network logged.
+    let artifacts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::copy(&html, artifacts.join("report.html")).unwrap();
+    let shot = artifacts.join("report.png");
+    let _ = std::fs::remove_file(&shot);
+    let net_log = dir.path().join("netlog.json");
+    let profile = tempfile::tempdir().unwrap();
+    let out = headless(&browser, profile.path())
+        .args([
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1280,4200",
+        ])
+        .arg(format!("--log-net-log={}", net_log.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(&url)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "chromium --screenshot failed: {stderr}"
+    );
+    let console: Vec<&str> = stderr.lines().filter(|l| l.contains("CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+
+    // No request made by the page: of the requests in the net log, those with
+    // a page origin as initiator are the page's (Chromium's own background
+    // requests — update checks, network time, sign-in — have none: "not an
+    // origin"); every one must be local. The test's detector is checked on a
+    // page that does load a remote image.
+    let page_requests = |log_path: &Path| -> Vec<String> {
+        let text = std::fs::read_to_string(log_path).unwrap();
+        let log: Value = serde_json::from_str(&text)
+            .or_else(|_| {
+                serde_json::from_str(&format!("{}]}}", text.trim_end().trim_end_matches(',')))
+            })
+            .expect("a readable net log");
+        let start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"].clone();
+        log["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == start_job)
+            .filter(|e| e["params"]["initiator"].as_str() != Some("not an origin"))
+            .filter_map(|e| e["params"]["url"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let remote: Vec<String> = page_requests(&net_log)
+        .into_iter()
+        .filter(|u| !(u.starts_with("file:") || u.starts_with("data:")))
+        .collect();
+    assert!(
+        remote.is_empty(),
+        "the report made network requests: {remote:?}"
+    );
+    let probe = dir.path().join("probe.html");
+    std::fs::write(
+        &probe,
+        "<p>x</p><img src=\"https://example.invalid/x.png\">",
+    )
+    .unwrap();
+    let probe_log = dir.path().join("probe_netlog.json");
+    let profile = tempfile::tempdir().unwrap();
+    let out = headless(&browser, profile.path())
+        .arg(format!("--log-net-log={}", probe_log.display()))
+        .args(["--dump-dom", &format!("file://{}", probe.display())])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        page_requests(&probe_log)
+            .iter()
+            .any(|u| u.starts_with("https://example.invalid")),
+        "the net-log check sees a page's remote request"
+    );
+
+    // The screenshot is a real picture, not a blank page.
+    let png = image::open(&shot).expect("a PNG screenshot").to_rgb8();
+    assert_eq!(png.width(), 1280);
+    let distinct: std::collections::BTreeSet<[u8; 3]> =
+        png.pixels().step_by(97).map(|p| p.0).collect();
+    assert!(
+        distinct.len() > 20,
+        "the screenshot has only {} colours",
+        distinct.len()
+    );
+    eprintln!("screenshot: {}", shot.display());
+}
