@@ -9,6 +9,7 @@ pub mod backend;
 pub mod cli;
 pub mod commands;
 pub mod fs;
+pub mod gate;
 pub mod generate;
 pub mod input;
 pub mod model;

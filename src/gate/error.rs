@@ -1,0 +1,172 @@
+//! What can stop a gate before it has a verdict (exit 2).
+
+use geneval_reports::ReadError;
+use std::path::PathBuf;
+
+/// Why the gate could not judge the rules.
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    /// The config file could not be read.
+    #[error("cannot read the gate config {path}: {message}")]
+    ReadConfig {
+        /// The config file.
+        path: PathBuf,
+        /// The system's message.
+        message: String,
+    },
+    /// The config is not valid TOML or has unknown or mistyped keys.
+    #[error("{path}: {message}")]
+    ParseConfig {
+        /// The config file.
+        path: PathBuf,
+        /// The TOML parser's message (with line and column).
+        message: String,
+    },
+    /// The config parses but says something impossible.
+    #[error("{path}: {message}")]
+    InvalidConfig {
+        /// The config file.
+        path: PathBuf,
+        /// What is wrong, naming the rule.
+        message: String,
+    },
+    /// Records (or a baseline) could not be read.
+    #[error("{what}")]
+    Records {
+        /// Which records: `reading the records`, `reading the baseline of rule 2`.
+        what: String,
+        /// Why.
+        #[source]
+        source: ReadError,
+    },
+    /// A rule names a metric that no record has.
+    #[error("rule {rule}: no `{metric}` record in {where_} (metrics there: {})", list(.available))]
+    UnknownMetric {
+        /// The rule (1-based).
+        rule: usize,
+        /// The metric it names.
+        metric: String,
+        /// `the records` or `the baseline base.jsonl`.
+        where_: String,
+        /// The metrics the records have.
+        available: Vec<String>,
+    },
+    /// Records of the metric exist, but none has the rule's labels.
+    #[error(
+        "rule {rule}: no `{metric}` record labelled {filter} in {where_} \
+         (their labels: {})", list(.available)
+    )]
+    NoLabelMatch {
+        /// The rule (1-based).
+        rule: usize,
+        /// The metric.
+        metric: String,
+        /// The label filter, `k=v, k=v`.
+        filter: String,
+        /// `the records` or `the baseline base.jsonl`.
+        where_: String,
+        /// The label sets of the metric's records.
+        available: Vec<String>,
+    },
+    /// The record has no number of that name.
+    #[error("rule {rule}: the `{metric}` record at {source_} has no number `{key}` (it has: {})", list(.available))]
+    MissingValue {
+        /// The rule (1-based).
+        rule: usize,
+        /// The metric.
+        metric: String,
+        /// The number asked for (`value` or a key of `values`).
+        key: String,
+        /// Where the record is (`path:line`).
+        source_: String,
+        /// The numbers it has.
+        available: Vec<String>,
+    },
+    /// The geneval executable could not be started for a `[[run]]`.
+    #[error("[[run]] {index} (`{command}`): cannot start {exe}: {message}")]
+    RunStart {
+        /// The run (1-based).
+        index: usize,
+        /// The command line.
+        command: String,
+        /// The executable.
+        exe: PathBuf,
+        /// The system's message.
+        message: String,
+    },
+    /// A `[[run]]` exited with an error.
+    #[error("[[run]] {index} (`{command}`) failed ({status}); its stderr:\n{}", indent(.stderr))]
+    RunFailed {
+        /// The run (1-based).
+        index: usize,
+        /// The command line.
+        command: String,
+        /// `exit code 2`, `killed by a signal`.
+        status: String,
+        /// What it printed on stderr.
+        stderr: String,
+    },
+    /// A `[[run]]` printed something that is not one result record.
+    #[error("[[run]] {index} (`{command}`) did not print a result record: {message}")]
+    RunOutput {
+        /// The run (1-based).
+        index: usize,
+        /// The command line.
+        command: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Each line indented, so a child's `error:`/`hint:` lines read as quoted.
+fn indent(text: &str) -> String {
+    if text.trim().is_empty() {
+        return "    (nothing)".to_owned();
+    }
+    text.lines()
+        .map(|line| format!("    {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+impl GateError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            GateError::ReadConfig { .. } => "check the config path (geneval gate CONFIG.toml)".into(),
+            GateError::ParseConfig { .. } | GateError::InvalidConfig { .. } => {
+                "see `geneval gate --help` for the config's keys".into()
+            }
+            GateError::Records { source, .. } => source.hint().into(),
+            GateError::UnknownMetric { .. } => "fix the rule's `metric`, produce such a record \
+                (`geneval <metric> … --record FILE`), or set `optional = true` on the rule"
+                .into(),
+            GateError::NoLabelMatch { .. } => "fix the rule's `where` labels (records get them \
+                with `--label KEY=VALUE`), or set `optional = true` on the rule"
+                .into(),
+            GateError::MissingValue { .. } => {
+                "set the rule's `value` to one of the numbers the record has".into()
+            }
+            GateError::RunStart { .. } => {
+                "the gate runs its own executable; check that it is still there".into()
+            }
+            GateError::RunFailed { .. } => {
+                "run that command in the config file's folder to see the problem; \
+                 paths in `args` are relative to the config file"
+                    .into()
+            }
+            GateError::RunOutput { .. } => {
+                "`args` must be a geneval metric command line (e.g. [\"fid\", \"real/\", \"fake/\"])"
+                    .into()
+            }
+        }
+    }
+}
