@@ -251,6 +251,8 @@ struct Item {
     source: String,
     text: String,
     ids: Vec<u32>,
+    /// Tokens fed to the model: start token and ids, truncated.
+    sequence_len: usize,
     skipped: Option<String>,
 }
 
@@ -276,8 +278,8 @@ fn run_per_text(
         for (line, text) in texts.into_iter().enumerate() {
             let index = items.len();
             let ids = loaded.tokenizer.encode(&text, index)?;
-            let scored = per_text_sequence(&ids, &options).len().saturating_sub(1);
-            let skipped = (scored == 0).then(|| {
+            let sequence_len = per_text_sequence(&ids, &options).len();
+            let skipped = (sequence_len < 2).then(|| {
                 format!(
                     "{} token(s); {} needed",
                     ids.len(),
@@ -288,6 +290,7 @@ fn run_per_text(
                 source: format!("{}:{}", path.display(), line + 1),
                 text,
                 ids,
+                sequence_len,
                 skipped,
             });
         }
@@ -308,20 +311,13 @@ fn run_per_text(
         });
     }
     if args.max_length.is_none() {
-        if let Some(longest) = scored
-            .iter()
-            .map(|i| per_text_sequence(&i.ids, &options).len())
-            .max()
-        {
+        if let Some(longest) = scored.iter().map(|i| i.sequence_len).max() {
             check_positions("the longest text", longest, loaded)?;
         }
     }
     let texts: Vec<&str> = scored.iter().map(|i| i.text.as_str()).collect();
     let encoded: Vec<Vec<u32>> = scored.iter().map(|i| i.ids.clone()).collect();
-    let fed: u64 = encoded
-        .iter()
-        .map(|ids| per_text_sequence(ids, &options).len() as u64)
-        .sum();
+    let fed: u64 = scored.iter().map(|i| i.sequence_len as u64).sum();
     let bar = progress::tokens(fed, "ppl", progress::enabled(global.quiet));
     let started = Instant::now();
     let results = per_text_nll(&mut loaded.lm, &texts, &encoded, options, &mut |n| {
