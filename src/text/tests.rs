@@ -56,6 +56,23 @@ fn texts() -> Vec<String> {
         .collect()
 }
 
+/// The fixture corpus and its ids.
+fn corpus_and_ids() -> (String, Vec<u32>) {
+    let bytes = std::fs::read(fixtures().join("corpus.txt")).unwrap();
+    let corpus = text_from_bytes(&bytes, "corpus.txt").unwrap().to_owned();
+    let ids = tokenizer().encode(&corpus, 0).unwrap();
+    (corpus, ids)
+}
+
+/// The ids of every text.
+fn encode_all(tok: &TextTokenizer, texts: &[&str]) -> Vec<Vec<u32>> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| tok.encode(t, i).unwrap())
+        .collect()
+}
+
 fn assert_close(got: f64, want: f64, what: &str) {
     let rel = ((got - want) / want).abs();
     eprintln!("relative error {rel:.3e} {what}");
@@ -151,11 +168,7 @@ fn per_text_perplexity_equals_evaluate_and_does_not_depend_on_batch_size() {
     let tok = tokenizer();
     let texts = texts();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let encoded: Vec<Vec<u32>> = refs
-        .iter()
-        .enumerate()
-        .map(|(i, t)| tok.encode(t, i).unwrap())
-        .collect();
+    let encoded = encode_all(&tok, &refs);
     let exp = expected();
     let bos = tok.token_to_id("<|endoftext|>");
     let mut by_batch = Vec::new();
@@ -291,9 +304,8 @@ fn model_without_input_ids_is_refused() {
 fn second_half_perplexity_equals_the_llama_cpp_convention_in_torch() {
     let Some(rt) = runtime() else { return };
     let mut lm = lm(rt);
-    let bytes = std::fs::read(fixtures().join("corpus.txt")).unwrap();
-    let corpus = text_from_bytes(&bytes, "corpus.txt").unwrap();
-    let ids = tokenizer().encode(corpus, 0).unwrap();
+    let (corpus, ids) = corpus_and_ids();
+    let corpus = corpus.as_str();
     for w in expected()["corpus_second_half"].as_array().unwrap() {
         let n_ctx = w["n_ctx"].as_u64().unwrap() as usize;
         let spans = second_half_spans(ids.len(), n_ctx).unwrap();
@@ -317,9 +329,8 @@ fn kv_cache_export_fed_an_empty_past_gives_the_same_perplexity() {
     let mut lm = LmSession::from_file(rt, &fixtures().join("model_with_past.onnx"), &one_thread())
         .expect("the with-past export");
     assert!(lm.has_past());
-    let bytes = std::fs::read(fixtures().join("corpus.txt")).unwrap();
-    let corpus = text_from_bytes(&bytes, "corpus.txt").unwrap();
-    let ids = tokenizer().encode(corpus, 0).unwrap();
+    let (corpus, ids) = corpus_and_ids();
+    let corpus = corpus.as_str();
     let exp = expected();
     let w = &exp["corpus"]["windows"][1];
     let windows = Windows {
@@ -337,11 +348,7 @@ fn kv_cache_export_fed_an_empty_past_gives_the_same_perplexity() {
     let texts = texts();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let tok = tokenizer();
-    let encoded: Vec<Vec<u32>> = refs
-        .iter()
-        .enumerate()
-        .map(|(i, t)| tok.encode(t, i).unwrap())
-        .collect();
+    let encoded = encode_all(&tok, &refs);
     let options = PerTextOptions {
         start_token: Some(exp["bos_id"].as_u64().unwrap() as u32),
         batch_size: 4,
