@@ -29,8 +29,10 @@ fn load_side(
     keep_rows: bool,
 ) -> Result<(FidSide, InputRecord)> {
     if is_images(path) {
+        // With the rows kept (for the bootstrap) the statistics come from
+        // them; streaming moments as well would compute them twice.
         let want = Want {
-            moments: true,
+            moments: !keep_rows,
             rows: keep_rows,
             ..Want::default()
         };
