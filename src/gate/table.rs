@@ -1,7 +1,42 @@
 //! The human summary: a table of the rules and a closing verdict line.
+//!
+//! Every cell is passed through [`printable`]: rule names, labels and
+//! details come from the config and from records, and stdout is read by
+//! terminals and CI runners, where a newline followed by `::add-mask::`
+//! would be a workflow command and an escape sequence would drive the
+//! terminal.
 
 use super::evaluate::{RuleResult, Verdict};
 use super::number::num;
+use std::borrow::Cow;
+use std::fmt::Write;
+
+/// `text` with control characters (C0, DEL, C1), Unicode line and paragraph
+/// separators and bidirectional overrides written as escapes (`\n`, `\t`,
+/// `\u{1b}`), so that one value stays on one line and shows as what it is.
+/// Backslashes are left alone: the escapes are for reading, not for parsing.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let hostile = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.contains(hostile) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if hostile(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// How many rules passed, failed and were skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,11 +72,11 @@ pub fn render(results: &[RuleResult]) -> Vec<String> {
     for r in results {
         rows.push([
             r.rule.to_string(),
-            r.name.clone(),
+            printable(&r.name).into_owned(),
             r.value.map_or_else(|| "-".to_owned(), num),
-            r.limit.clone(),
+            printable(&r.limit).into_owned(),
             r.verdict.label().to_owned(),
-            r.detail(),
+            printable(&r.detail()).into_owned(),
         ]);
     }
     let columns = rows[0].len();
@@ -125,5 +160,33 @@ mod tests {
             skipped: 0,
         };
         assert_eq!(verdict_line(all), "gate passed: 1 of 1 rule passed");
+    }
+
+    #[test]
+    fn rule_names_with_control_characters_cannot_forge_workflow_commands() {
+        let results = results_for(
+            "[[rule]]\nname = \"x\\n::add-mask::y\\r\\n::error::z\\u001b[2J\\u2028w\\u202e\"\n\
+             metric = \"fid\"\nmax = 25\n\
+             [[rule]]\nmetric = \"fid\"\nwhere = { \"k\\n::warning::\" = \"v\\u0085::x\" }\n\
+             max = 1\noptional = true\n",
+        );
+        let lines = render(&results);
+        let text = lines.join("\n");
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(
+            !text.lines().any(|l| l.trim_start().starts_with("::")),
+            "{text}"
+        );
+        assert!(
+            !text.contains(['\r', '\u{1b}', '\u{2028}', '\u{202e}', '\u{85}']),
+            "{text}"
+        );
+        assert!(
+            lines[1].contains("x\\n::add-mask::y\\r\\n::error::z\\u{1b}[2J\\u{2028}w\\u{202e}"),
+            "{text}"
+        );
+        assert!(lines[2].contains("k\\n::warning::=v\\u{85}::x"), "{text}");
+        assert_eq!(printable("plain \\n text"), "plain \\n text");
+        assert!(matches!(printable("fid (model=ours)"), Cow::Borrowed(_)));
     }
 }
