@@ -347,19 +347,35 @@ fn try_place(which: Which, path: PathBuf, looked: &mut Vec<Looked>) -> Option<Fo
     found
 }
 
+/// The code the Python probe runs: where the `onnxruntime` package is.
+const PYTHON_PROBE: &str = "import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__))";
+
+/// The command that asks `python` where its `onnxruntime` package is.
+///
+/// Isolated mode (`-I`) and a neutral working folder (`/`): plain `python3
+/// -c` puts the working folder first on `sys.path`, so an `onnxruntime.py`
+/// there (a gate's `[[run]]` runs in the config's folder, which may come
+/// from a pull request) would run instead of the package. `-I` also ignores
+/// `PYTHON*` variables and the user's site-packages; a package installed
+/// with `pip install --user` is then not found (the error says so), while
+/// virtual environments and system installs are.
+fn python_probe_command(python: &std::ffi::OsStr) -> Command {
+    let mut command = Command::new(python);
+    command
+        .args(["-I", "-c", PYTHON_PROBE])
+        .current_dir("/")
+        .stdin(std::process::Stdio::null());
+    command
+}
+
 /// The library inside an importable Python `onnxruntime` package.
 fn python_package_library(python: &std::ffi::OsStr) -> Result<PathBuf, String> {
-    let output = Command::new(python)
-        .args([
-            "-c",
-            "import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__))",
-        ])
-        .stdin(std::process::Stdio::null())
+    let output = python_probe_command(python)
         .output()
         .map_err(|e| format!("cannot run {}: {e}", python.to_string_lossy()))?;
     if !output.status.success() {
         return Err(format!(
-            "{} cannot import onnxruntime",
+            "{} -I (isolated: no user site-packages, no PYTHONPATH) cannot import onnxruntime",
             python.to_string_lossy()
         ));
     }
@@ -391,6 +407,7 @@ pub fn probe(path: &Path, which: Which) -> Result<Probe, RuntimeError> {
             path: err_path,
         });
     }
+    let path = &load_path(path);
     // SAFETY: loading a library runs its initialisers; the user (or the
     // installer) named this file as ONNX Runtime.
     let library = unsafe { libloading::Library::new(path) }.map_err(|e| RuntimeError::Dlopen {
@@ -452,9 +469,17 @@ pub fn probe(path: &Path, which: Which) -> Result<Probe, RuntimeError> {
     // `ort` opens the same file again.
     std::mem::forget(library);
     Ok(Probe {
-        path: err_path,
+        path: path.clone(),
         version,
     })
+}
+
+/// `path` made absolute: `dlopen` looks a name without a slash
+/// (`libonnxruntime.so`) up in the system's library folders, not in the
+/// working folder where [`probe`] checked it, so it would load another file
+/// than the one checked. The probe and `ort` both load this path.
+fn load_path(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// A `libloading` error with its causes (the loader's own message).
@@ -816,6 +841,54 @@ mod tests {
             cache_root: Some(dir.join("cache")),
             python: None,
         }
+    }
+
+    #[test]
+    fn the_python_probe_is_isolated_and_runs_in_a_neutral_folder() {
+        let command = python_probe_command("python3".as_ref());
+        let args: Vec<_> = command.get_args().collect();
+        assert_eq!(args[0], "-I", "{args:?}");
+        assert_eq!(args[1], "-c");
+        assert_eq!(command.get_current_dir(), Some(Path::new("/")));
+    }
+
+    #[test]
+    fn an_onnxruntime_py_in_the_working_folder_is_not_run() {
+        // The probe's folder is `/`, but a hostile module planted in the
+        // caller's folder is what it must not reach: put one in a temp
+        // folder and check `-I` keeps it off sys.path even from there.
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("ran");
+        std::fs::write(
+            dir.path().join("onnxruntime.py"),
+            format!("open({:?}, 'w').write('x')\n", marker.display().to_string()),
+        )
+        .unwrap();
+        let mut command = python_probe_command("python3".as_ref());
+        command
+            .current_dir(dir.path())
+            .env("PYTHONPATH", dir.path());
+        let Ok(output) = command.output() else {
+            eprintln!("note: no python3; skipped");
+            return;
+        };
+        assert!(!marker.exists(), "{output:?}");
+    }
+
+    #[test]
+    fn bare_library_names_are_loaded_from_the_working_folder() {
+        let path = load_path(Path::new("libonnxruntime.so.1.31.1"));
+        assert!(path.is_absolute(), "{}", path.display());
+        assert_eq!(
+            path,
+            std::env::current_dir()
+                .unwrap()
+                .join("libonnxruntime.so.1.31.1")
+        );
+        assert_eq!(
+            load_path(Path::new("/opt/lib.so")),
+            Path::new("/opt/lib.so")
+        );
     }
 
     #[test]
