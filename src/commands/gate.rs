@@ -17,8 +17,15 @@ use crate::gate::table::{self, Tally};
 use crate::gate::{github, junit, run, GateError};
 use crate::record::{append_record, input_record, RecordBuilder};
 
-/// Runs `geneval gate`.
+/// Runs `geneval gate`; refused inside a gate's `[[run]]` (see
+/// [`run::DEPTH_ENV`]), whatever the config says.
 pub fn run(args: &GateArgs, global: &GlobalArgs) -> Result<Outcome> {
+    if let Some(value) = std::env::var_os(run::DEPTH_ENV) {
+        return Err(GateError::Nested {
+            value: table::printable(&value.to_string_lossy()).into_owned(),
+        }
+        .into());
+    }
     let clock = Instant::now();
     let mut builder = RecordBuilder::start("gate");
     let loaded = config::load(&args.config)?;
@@ -136,7 +143,11 @@ pub fn run(args: &GateArgs, global: &GlobalArgs) -> Result<Outcome> {
             .inputs
             .push(input_record(path, "records", None, None));
     }
-    record.warnings = warnings;
+    // Warnings quote rule names and record labels; printed on stderr.
+    record.warnings = warnings
+        .iter()
+        .map(|w| table::printable(w).into_owned())
+        .collect();
     Ok(Outcome {
         record: builder.finish(),
         summary,

@@ -22,8 +22,14 @@
 //! args = ["fid", "real/", "fake/", "--model", "builtin"]
 //! label = { model = "ours" }
 //! ```
+//!
+//! A `[[run]]` is checked here, when the file is loaded, by [`allow::check`]:
+//! only metric commands (fid, is, kid, prdc, ppl), no `--ort-lib`,
+//! `--output` or `--record`, models inside the config's folder.
 
+use super::allow;
 use super::error::GateError;
+use super::table::printable;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -227,7 +233,8 @@ pub fn parse(text: &str, path: &Path) -> Result<LoadedConfig, GateError> {
         path: path.to_owned(),
         message: e.to_string().trim_end().to_owned(),
     })?;
-    let warnings = check(&config).map_err(|message| GateError::InvalidConfig {
+    let folder = path.parent().unwrap_or(Path::new(""));
+    let warnings = check(&config, folder).map_err(|message| GateError::InvalidConfig {
         path: path.to_owned(),
         message,
     })?;
@@ -238,21 +245,28 @@ pub fn parse(text: &str, path: &Path) -> Result<LoadedConfig, GateError> {
     })
 }
 
-/// The config's contradictions (an error message) or its oddities (warnings).
-fn check(config: &GateConfig) -> Result<Vec<String>, String> {
+/// The config's contradictions (an error message) or its oddities
+/// (warnings). `folder` is the config's: `[[run]]` model files must be in it.
+/// Rule names are shown with control characters escaped: they reach
+/// terminals and CI logs, where a newline could forge a workflow command.
+fn check(config: &GateConfig, folder: &Path) -> Result<Vec<String>, String> {
     if config.rules.is_empty() {
         return Err("no [[rule]]: a gate needs at least one rule".into());
     }
     let mut warnings = Vec::new();
     for (i, rule) in config.rules.iter().enumerate() {
-        let at = |message: String| format!("rule {} ({}): {message}", i + 1, rule.display_name());
+        let at = |message: String| {
+            let name = rule.display_name();
+            format!("rule {} ({}): {message}", i + 1, printable(&name))
+        };
         check_rule(rule).map_err(at)?;
         if let Some(warning) = direction_warning(rule) {
             warnings.push(at(warning));
         }
     }
     for (i, run) in config.runs.iter().enumerate() {
-        check_run(run).map_err(|m| format!("[[run]] {}: {m}", i + 1))?;
+        // Refused here, before the first [[run]] starts.
+        allow::check(run, folder).map_err(|m| format!("[[run]] {}: {}", i + 1, printable(&m)))?;
     }
     Ok(warnings)
 }
@@ -359,35 +373,6 @@ fn direction_warning(rule: &Rule) -> Option<String> {
     } else {
         None
     }
-}
-
-fn check_run(run: &RunSpec) -> Result<(), String> {
-    let Some(first) = run.args.first() else {
-        return Err(
-            "`args` is empty: give a geneval command line, e.g. [\"fid\", \"a/\", \"b/\"]".into(),
-        );
-    };
-    if first == "gate" {
-        return Err("a gate cannot run `gate`".into());
-    }
-    for arg in &run.args {
-        let flag = arg.split('=').next().unwrap_or_default();
-        match flag {
-            "--json" | "--quiet" | "-q" => {
-                return Err(format!(
-                    "drop `{arg}` from `args`: the gate adds --json --quiet itself"
-                ))
-            }
-            "--record" => {
-                return Err(format!(
-                    "drop `{arg}` from `args`: the gate appends the record to the first \
-                     `records` file itself"
-                ))
-            }
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
 /// A label value: text, an integer or a boolean (stored as text).
@@ -537,8 +522,12 @@ mod tests {
             ("[[rule]]\nmetric = \"\"\nmax = 1\n", "`metric` is empty"),
             ("[[rule]]\nmetric = \"fid\"\nmax = 1\n[[run]]\nargs = []\n", "[[run]] 1: `args` is empty"),
             ("[[rule]]\nmetric = \"fid\"\nmax = 1\n[[run]]\nargs = [\"fid\", \"a\", \"b\", \"--json\"]\n", "adds --json --quiet itself"),
-            ("[[rule]]\nmetric = \"fid\"\nmax = 1\n[[run]]\nargs = [\"fid\", \"--record=x.jsonl\"]\n", "appends the record"),
+            ("[[rule]]\nmetric = \"fid\"\nmax = 1\n[[run]]\nargs = [\"fid\", \"a\", \"b\", \"--record=x.jsonl\"]\n", "appends the record"),
             ("[[rule]]\nmetric = \"fid\"\nmax = 1\n[[run]]\nargs = [\"gate\", \"q.toml\"]\n", "cannot run `gate`"),
+            ("[[rule]]\nmetric = \"fid\"\nmax = 1\n[[run]]\nargs = [\"--label\", \"x=1\", \"gate\", \"g.toml\"]\n", "[[run]] 1: a gate cannot run `gate`"),
+            ("[[rule]]\nmetric = \"fid\"\nmax = 1\n[[run]]\nargs = [\"doctor\", \"--ort-lib\", \"./libonnxruntime.so.1.31.0\"]\n", "`--ort-lib ./libonnxruntime.so.1.31.0` is not allowed"),
+            ("[[rule]]\nmetric = \"fid\"\nmax = 1\n[[run]]\nargs = [\"fid\", \"a\", \"b\", \"--model\", \"/tmp/m.onnx\"]\n", "`--model /tmp/m.onnx` is outside the config's folder ci/"),
+            ("[[rule]]\nname = \"x\\n::add-mask::y\"\nmetric = \"fid\"\n", "rule 1 (x\\n::add-mask::y): a rule needs"),
         ];
         for (text, want) in cases {
             let message = parse_err(text);

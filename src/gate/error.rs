@@ -1,5 +1,7 @@
 //! What can stop a gate before it has a verdict (exit 2).
 
+use super::run::DEPTH_ENV;
+use super::table::printable;
 use geneval_reports::ReadError;
 use std::path::PathBuf;
 
@@ -82,6 +84,23 @@ pub enum GateError {
         /// The numbers it has.
         available: Vec<String>,
     },
+    /// This gate was started by another gate's `[[run]]` (its environment
+    /// says so): refused, so that gates cannot start each other without end.
+    #[error("refusing to run a gate inside a gate: {DEPTH_ENV}={value} is set, so this process was started by a gate's [[run]]")]
+    Nested {
+        /// The variable's value.
+        value: String,
+    },
+    /// A `[[run]]` is not a command line the gate may start.
+    #[error("[[run]] {index} (`{command}`): {message}")]
+    RunRefused {
+        /// The run (1-based).
+        index: usize,
+        /// The command line.
+        command: String,
+        /// What is not allowed.
+        message: String,
+    },
     /// The geneval executable could not be started for a `[[run]]`.
     #[error("[[run]] {index} (`{command}`): cannot start {exe}: {message}")]
     RunStart {
@@ -118,13 +137,15 @@ pub enum GateError {
     },
 }
 
-/// Each line indented, so a child's `error:`/`hint:` lines read as quoted.
+/// Each line indented, so a child's `error:`/`hint:` lines read as quoted,
+/// with control characters escaped so that no line of the child's can
+/// start a workflow command or move the terminal's cursor.
 fn indent(text: &str) -> String {
     if text.trim().is_empty() {
         return "    (nothing)".to_owned();
     }
     text.lines()
-        .map(|line| format!("    {line}"))
+        .map(|line| format!("    {}", printable(line)))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -133,7 +154,7 @@ fn list(items: &[String]) -> String {
     if items.is_empty() {
         "none".to_owned()
     } else {
-        items.join(", ")
+        printable(&items.join(", ")).into_owned()
     }
 }
 
@@ -154,6 +175,14 @@ impl GateError {
                 .into(),
             GateError::MissingValue { .. } => {
                 "set the rule's `value` to one of the numbers the record has".into()
+            }
+            GateError::Nested { .. } => format!(
+                "a [[run]] runs metric commands only; if you set {DEPTH_ENV} yourself, unset it"
+            ),
+            GateError::RunRefused { .. } => {
+                "a [[run]] may run fid, is, kid, prdc or ppl, without --ort-lib, --output or \
+                 --record, with model files inside the config's folder"
+                    .into()
             }
             GateError::RunStart { .. } => {
                 "the gate runs its own executable; check that it is still there".into()

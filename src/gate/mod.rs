@@ -11,9 +11,12 @@
 //! - [`config`]: the file's typed form and its validation.
 //! - [`select`]: which record a rule looks at (latest match by `started_at`).
 //! - [`mod@evaluate`]: one rule against that record and its baseline.
+//! - [`allow`]: which `[[run]]` command lines may run (metric commands only,
+//!   parsed with the real CLI; no `--ort-lib`, no outputs, local models).
 //! - [`run`]: the `[[run]]` sections, as child `geneval` processes.
 //! - [`table`], [`github`], [`junit`]: pure renderers of the results.
 
+pub mod allow;
 pub mod config;
 pub mod error;
 pub mod evaluate;

@@ -1,7 +1,13 @@
 //! `[[run]]`: a geneval command line the gate runs before judging, as a
 //! child process of the same executable, in the config file's folder, with
 //! `--json --quiet` and the run's labels; its stdout is the record.
+//!
+//! Only command lines [`allow::check`] accepts are started (it runs when the
+//! config is loaded and again here, on the final arguments), and every child
+//! gets [`DEPTH_ENV`] in its environment: a gate that finds it set refuses to
+//! run, so no config can make gates start gates.
 
+use super::allow;
 use super::config::RunSpec;
 use super::error::GateError;
 use crate::record::ResultRecord;
@@ -10,15 +16,19 @@ use geneval_reports::{ReadOptions, Records};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// The child's arguments: the run's, then `--json --quiet`, then `--label
-/// KEY=VALUE` for each label.
+/// Set in each `[[run]]` child's environment; `geneval gate` refuses to run
+/// when it is set.
+pub const DEPTH_ENV: &str = "GENEVAL_GATE_DEPTH";
+
+/// The child's arguments: the run's, then `--json --quiet`, then
+/// `--label=KEY=VALUE` for each label: one token, so that a label such as
+/// `--ort-lib` cannot be read as an option.
 pub fn child_args(spec: &RunSpec) -> Vec<String> {
     let mut args = spec.args.clone();
     args.push("--json".into());
     args.push("--quiet".into());
     for (key, value) in &spec.label {
-        args.push("--label".into());
-        args.push(format!("{key}={value}"));
+        args.push(format!("--label={key}={value}"));
     }
     args
 }
@@ -38,8 +48,24 @@ pub fn command_line(spec: &RunSpec) -> String {
 
 /// Runs `[[run]]` number `index` with the geneval executable `exe` in
 /// `folder` (the config's; empty for the working folder) and returns its
-/// record.
+/// record; refuses a command line [`allow::check`] does not accept.
 pub fn run_geneval(
+    exe: &Path,
+    index: usize,
+    spec: &RunSpec,
+    folder: &Path,
+) -> Result<ResultRecord, GateError> {
+    allow::check(spec, folder).map_err(|message| GateError::RunRefused {
+        index,
+        command: command_line(spec),
+        message,
+    })?;
+    run_child(exe, index, spec, folder)
+}
+
+/// Starts `exe` with [`child_args`] in `folder`, marked as a gate's child
+/// ([`DEPTH_ENV`]), and reads its record. No checks: see [`run_geneval`].
+fn run_child(
     exe: &Path,
     index: usize,
     spec: &RunSpec,
@@ -49,6 +75,7 @@ pub fn run_geneval(
     let mut child = Command::new(exe);
     child
         .args(child_args(spec))
+        .env(DEPTH_ENV, "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -128,10 +155,8 @@ mod tests {
                 "my fakes/",
                 "--json",
                 "--quiet",
-                "--label",
-                "model=ours",
-                "--label",
-                "step=10"
+                "--label=model=ours",
+                "--label=step=10"
             ]
         );
         assert_eq!(command_line(&spec()), "geneval fid real/ 'my fakes/'");
@@ -165,14 +190,80 @@ mod tests {
             ],
             label: Default::default(),
         };
-        let err = run_geneval(Path::new("/bin/sh"), 1, &spec, Path::new("")).unwrap_err();
+        let err = run_child(Path::new("/bin/sh"), 1, &spec, Path::new("")).unwrap_err();
         let message = err.to_string();
         assert!(
             message.contains("failed (exit code 2); its stderr:\n    no such folder: real/"),
             "{message}"
         );
         let err =
-            run_geneval(Path::new("/nonexistent/geneval"), 1, &spec, Path::new("")).unwrap_err();
+            run_child(Path::new("/nonexistent/geneval"), 1, &spec, Path::new("")).unwrap_err();
         assert!(matches!(err, GateError::RunStart { .. }), "{err}");
+    }
+
+    #[test]
+    fn children_are_marked_so_they_cannot_start_a_gate() {
+        let spec = RunSpec {
+            args: vec![
+                "-c".into(),
+                format!("echo \"depth=${DEPTH_ENV}\" >&2; exit 3"),
+            ],
+            label: Default::default(),
+        };
+        let message = run_child(Path::new("/bin/sh"), 1, &spec, Path::new(""))
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("    depth=1"), "{message}");
+    }
+
+    #[test]
+    fn refused_command_lines_are_never_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("started");
+        let sh = Path::new("/bin/sh");
+        let touch = RunSpec {
+            args: vec!["-c".into(), "touch started".into()],
+            label: Default::default(),
+        };
+        let err = run_geneval(sh, 2, &touch, dir.path()).unwrap_err();
+        assert!(
+            matches!(err, GateError::RunRefused { index: 2, .. }),
+            "{err}"
+        );
+        assert!(!marker.exists(), "the refused command ran");
+        let doctor = RunSpec {
+            args: vec![
+                "doctor".into(),
+                "--ort-lib".into(),
+                "./libonnxruntime.so.1.31.0".into(),
+            ],
+            label: Default::default(),
+        };
+        let err = run_geneval(sh, 1, &doctor, dir.path()).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("`--ort-lib ./libonnxruntime.so.1.31.0` is not allowed"),
+            "{message}"
+        );
+        assert!(err.hint().contains("without --ort-lib"), "{}", err.hint());
+    }
+
+    #[test]
+    fn a_childs_stderr_cannot_forge_workflow_commands() {
+        let spec = RunSpec {
+            args: vec![
+                "-c".into(),
+                "printf 'bad\\r::add-mask::x\\033[2J\\n::error::y\\n' >&2; exit 2".into(),
+            ],
+            label: Default::default(),
+        };
+        let message = run_child(Path::new("/bin/sh"), 1, &spec, Path::new(""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("    bad\\r::add-mask::x\\u{1b}[2J\n    ::error::y"),
+            "{message}"
+        );
+        assert!(!message.lines().any(|l| l.starts_with("::")), "{message}");
     }
 }

@@ -394,3 +394,144 @@ fn errors_exit_2_with_a_hint() {
     let err = run_error(&["gate", s(&dir.path().join("absent.toml"))]);
     assert!(err.contains("cannot read the gate config"), "{err}");
 }
+
+/// A folder `ci/` in `dir` with the fixture images in `ci/images` and
+/// `quality.toml` holding `runs` and a FID rule; returns the config's path.
+fn config_with_runs(dir: &Path, runs: &str) -> String {
+    let ci = dir.join("ci");
+    std::fs::create_dir_all(ci.join("images")).unwrap();
+    for entry in std::fs::read_dir(fixture("models/images")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), ci.join("images").join(entry.file_name())).unwrap();
+    }
+    write(
+        &ci,
+        "quality.toml",
+        &format!("records = [\"results.jsonl\"]\n{runs}\n[[rule]]\nmetric = \"fid\"\nmax = 1e9\n"),
+    )
+}
+
+#[test]
+fn run_with_ort_lib_is_refused_before_any_run_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = reference_fixture("kid_small_defaults_a.npy");
+    // Run 1 would append a record; run 2 names a library next to the config.
+    let config = config_with_runs(
+        dir.path(),
+        &format!(
+            "[[run]]\nargs = [\"fid\", {:?}, {:?}]\n\
+             [[run]]\nargs = [\"doctor\", \"--ort-lib\", \"./libonnxruntime.so.1.31.0\"]\n",
+            s(&a),
+            s(&a)
+        ),
+    );
+    write(
+        &dir.path().join("ci"),
+        "libonnxruntime.so.1.31.0",
+        "not a library",
+    );
+    let err = run_error(&["gate", &config]);
+    assert!(err.contains("[[run]] 2: "), "{err}");
+    assert!(
+        err.contains("`--ort-lib ./libonnxruntime.so.1.31.0` is not allowed"),
+        "{err}"
+    );
+    assert!(err.contains("a gate cannot run `doctor`"), "{err}");
+    assert!(
+        !dir.path().join("ci/results.jsonl").exists(),
+        "run 1 started although run 2 is refused"
+    );
+}
+
+#[test]
+fn nested_gate_behind_a_global_flag_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // The config runs itself: before the fix, an endless chain of gates.
+    let config = config_with_runs(
+        dir.path(),
+        "[[run]]\nargs = [\"--label\", \"x=1\", \"gate\", \"quality.toml\"]\n",
+    );
+    let clock = std::time::Instant::now();
+    let err = run_error(&["gate", &config]);
+    assert!(clock.elapsed().as_secs() < 10, "{:?}", clock.elapsed());
+    assert!(err.contains("[[run]] 1: a gate cannot run `gate`"), "{err}");
+}
+
+#[test]
+fn gate_started_by_a_gate_run_refuses_to_run() {
+    let config = fixture("gate/quality.toml");
+    let out = geneval()
+        .args(["gate", s(&config)])
+        .env("GENEVAL_GATE_DEPTH", "1")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("refusing to run a gate inside a gate: GENEVAL_GATE_DEPTH=1"),
+        "{err}"
+    );
+    assert!(err.contains("hint: "), "{err}");
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+}
+
+#[test]
+fn onnxruntime_py_in_the_config_folder_is_not_imported_by_the_runtime_probe() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with_runs(
+        dir.path(),
+        "[[run]]\nargs = [\"is\", \"images\", \"--model\", \"builtin\"]\n",
+    );
+    let marker = dir.path().join("imported");
+    write(
+        &dir.path().join("ci"),
+        "onnxruntime.py",
+        &format!("open({:?}, 'w').write('x')\n", s(&marker)),
+    );
+    // No library in the (empty) cache and none named: the child asks Python.
+    let cache = dir.path().join("empty-cache");
+    let out = geneval()
+        .args(["gate", &config])
+        .env("GENEVAL_CACHE_DIR", &cache)
+        .env_remove("ORT_DYLIB_PATH")
+        .env_remove("PYTHON")
+        .output()
+        .unwrap();
+    assert!(!marker.exists(), "onnxruntime.py ran: {}", stderr(&out));
+    // Without ONNX Runtime the run fails (exit 2); with a system-wide
+    // onnxruntime package it passes. Never a panic.
+    assert!(matches!(out.status.code(), Some(0 | 2)), "{}", stderr(&out));
+}
+
+#[test]
+fn rule_names_cannot_forge_workflow_commands_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = fixture("gate/records.jsonl");
+    let config = write(
+        dir.path(),
+        "q.toml",
+        &format!(
+            "records = [{:?}]\n[[rule]]\nname = \"x\\n::add-mask::y\\r\\n::stop-commands::z\\u001b]0;t\\u0007\"\n\
+             metric = \"fid\"\nmax = 1e9\n",
+            s(&records)
+        ),
+    );
+    let out = gate(&[&config]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(!text.contains(['\r', '\u{1b}', '\u{7}']), "{text:?}");
+    assert!(
+        text.contains("x\\n::add-mask::y\\r\\n::stop-commands::z\\u{1b}]0;t\\u{7}"),
+        "{text}"
+    );
+    // With the annotations (escaped as GitHub documents) after the table.
+    let out = gate(&[&config, "--github"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with("::add-mask") || l.starts_with("::stop-commands")),
+        "{text}"
+    );
+}
