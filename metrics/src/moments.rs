@@ -27,6 +27,13 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ShapeBuilder};
 /// copy of a block of 2048-d features at 8 MiB per thread.
 const BLOCK_ROWS: usize = 512;
 
+/// The largest sample count moments hold: 2^53, the largest whole number
+/// below which every count is exact in f64 (partial-statistics files store
+/// the count as float64, and the merge weights are computed in f64). A
+/// count of 1e19 read from a file would otherwise overflow `u64` in a merge
+/// (a panic in debug builds, a wrong covariance in release builds).
+pub const MAX_COUNT: u64 = 1 << 53;
+
 /// Where a block's product runs.
 #[derive(Clone, Copy)]
 enum Threads {
@@ -65,8 +72,11 @@ impl Moments {
     /// Rebuilds moments from stored parts (e.g. a partial-statistics file).
     ///
     /// `comoment` must be a symmetric `dim × dim` matrix; only its lower
-    /// triangle is used.
+    /// triangle is used. `count` is at most [`MAX_COUNT`].
     pub fn from_parts(count: u64, mean: Array1<f64>, comoment: Array2<f64>) -> Result<Self> {
+        if count > MAX_COUNT {
+            return Err(count_too_large(count));
+        }
         let dim = mean.len();
         if comoment.dim() != (dim, dim) {
             return Err(MetricsError::NotSquare {
@@ -199,7 +209,9 @@ impl Moments {
     }
 
     /// Merges `other` into `self` exactly (Chan et al.), as if every sample
-    /// of both had been seen by one accumulator.
+    /// of both had been seen by one accumulator. Fails, leaving `self`
+    /// unchanged, when the dimensions differ or the summed count would pass
+    /// [`MAX_COUNT`].
     pub fn merge(&mut self, other: &Moments) -> Result<()> {
         if other.dim() != self.dim() {
             return Err(MetricsError::DimensionMismatch {
@@ -207,6 +219,18 @@ impl Moments {
                 left: self.dim(),
                 right: other.dim(),
             });
+        }
+        match self.count.checked_add(other.count) {
+            Some(total) if total <= MAX_COUNT => {}
+            _ => {
+                return Err(MetricsError::InvalidParameter {
+                    name: "count",
+                    reason: format!(
+                        "{} + {} samples is over 2^53, the largest count float64 holds exactly",
+                        self.count, other.count
+                    ),
+                })
+            }
         }
         self.merge_unchecked(other.clone());
         Ok(())
@@ -264,6 +288,13 @@ impl Moments {
             mu: self.mean.clone(),
             sigma,
         })
+    }
+}
+
+fn count_too_large(count: u64) -> MetricsError {
+    MetricsError::InvalidParameter {
+        name: "count",
+        reason: format!("{count} samples is over 2^53, the largest count float64 holds exactly"),
     }
 }
 
@@ -520,5 +551,27 @@ mod tests {
         let m = Moments::from_features(x.view()).unwrap();
         let back = Moments::from_parts(m.count(), m.mean().to_owned(), m.comoment()).unwrap();
         assert_eq!(back, m);
+    }
+
+    #[test]
+    fn counts_past_2_pow_53_are_refused_not_overflowed() {
+        // Partials with count 1e19 overflowed `count += other` in a merge: a
+        // panic in debug builds, a wrong covariance in release builds.
+        let part = |count: u64| {
+            Moments::from_parts(count, array![1.0, 2.0], array![[1.0, 0.0], [0.0, 1.0]])
+        };
+        let err = part(10_000_000_000_000_000_000).unwrap_err();
+        assert!(
+            matches!(err, MetricsError::InvalidParameter { name: "count", .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("2^53"), "{err}");
+        let mut total = part(MAX_COUNT - 1).unwrap();
+        let before = total.clone();
+        let err = total.merge(&part(2).unwrap()).unwrap_err();
+        assert!(err.to_string().contains("2^53"), "{err}");
+        assert_eq!(total, before, "a failed merge leaves the total unchanged");
+        total.merge(&part(1).unwrap()).unwrap();
+        assert_eq!(total.count(), MAX_COUNT);
     }
 }
