@@ -78,8 +78,13 @@ pub struct Limits {
     /// Float32 values produced, all tensors together (default 2^30: 4 GiB;
     /// pytorch-fid's Inception has 23.9 million).
     pub max_elements: u64,
-    /// Bytes of one storage record (default 8 GiB).
+    /// Bytes of one storage record (default 8 GiB); a zip record is also
+    /// read no further than its storage's size as the pickle declares it.
     pub max_storage_bytes: u64,
+    /// Bytes of the pickle (`data.pkl`; default 64 MiB: pytorch-fid's is
+    /// 30 KB), read before any storage size is known, so that a deflated
+    /// `data.pkl` cannot inflate to `max_storage_bytes`.
+    pub max_pickle_bytes: u64,
     /// Pickle memo entries (default 2^22).
     pub max_memo: usize,
     /// Pickle nesting: tuples inside tuples, and open MARKs (default 64;
@@ -92,6 +97,7 @@ impl Default for Limits {
         Limits {
             max_elements: 1 << 30,
             max_storage_bytes: 8 << 30,
+            max_pickle_bytes: 64 << 20,
             max_memo: 1 << 22,
             max_depth: 64,
         }
