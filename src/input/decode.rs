@@ -56,12 +56,46 @@ impl Default for DecodeOptions {
     }
 }
 
+/// Bytes per pixel allowed in an image file: every format decoded here
+/// stores at most 8 (16-bit RGBA, uncompressed); 16 leaves room for row
+/// filters, padding and metadata.
+const MAX_FILE_BYTES_PER_PIXEL: u64 = 16;
+
+/// The largest image file read at `max_pixels`: 16 bytes per pixel plus
+/// 64 MiB of headers (2.9 GB at the default limit). A longer file is no image
+/// under the limit; the cap is what stops a file that never ends, where
+/// reading it whole would fill memory.
+pub fn max_file_bytes(max_pixels: u64) -> u64 {
+    max_pixels
+        .saturating_mul(MAX_FILE_BYTES_PER_PIXEL)
+        .saturating_add(64 << 20)
+}
+
 /// Decode the image file at `path` to RGB u8.
+///
+/// Only regular files are read (a FIFO would block, a device never end),
+/// and at most [`max_file_bytes`] of them.
 pub fn decode_file(path: &Path, options: &DecodeOptions) -> Result<RgbImage, InputError> {
-    let bytes = std::fs::read(path).map_err(|source| InputError::Io {
+    use std::io::Read;
+    let io = |source| InputError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    super::file::ensure_regular_file(path)?;
+    let limit = max_file_bytes(options.max_pixels);
+    let file = std::fs::File::open(path).map_err(io)?;
+    let size_hint = file.metadata().map_err(io)?.len().min(limit);
+    let mut bytes = Vec::with_capacity(usize::try_from(size_hint).unwrap_or(0));
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(InputError::FileTooLarge {
+            path: path.to_path_buf(),
+            limit,
+            max_pixels: options.max_pixels,
+        });
+    }
     decode_bytes(&bytes, path, options)
 }
 

@@ -12,6 +12,14 @@
 //! With `recursive`, subfolders are searched too (symbolic links to folders
 //! are not followed, so links cannot loop) and all paths are sorted together,
 //! component by component.
+//!
+//! Only regular files are listed, and symbolic links to them. Devices,
+//! FIFOs and sockets are skipped whatever their name, and links to them too:
+//! `zz.png -> /dev/zero` never ends (decoding it filled 18 GB in a minute)
+//! and opening a FIFO `zz.png` blocks until something writes to it, even
+//! with `--skip-bad`. They are counted and named in the error when a folder
+//! has no image besides them. A broken link named like an image is kept, so
+//! that decoding reports it by name.
 
 use std::ffi::OsStr;
 use std::fs;
@@ -65,7 +73,7 @@ pub fn discover_folder(
     let mut found = Found::default();
     walk(folder, options.recursive, &mut found)?;
     if found.images.is_empty() {
-        if found.other_files == 0 && found.subfolders == 0 {
+        if found.other_files == 0 && found.subfolders == 0 && found.special_files == 0 {
             return Err(InputError::EmptyFolder {
                 path: folder.to_path_buf(),
             });
@@ -78,6 +86,7 @@ pub fn discover_folder(
             } else {
                 found.subfolders
             },
+            special_files: found.special_files,
             accepted: IMAGE_EXTENSIONS.join(", ."),
         });
     }
@@ -90,6 +99,8 @@ struct Found {
     images: Vec<PathBuf>,
     other_files: usize,
     subfolders: usize,
+    /// Devices, FIFOs and sockets (or links to them): never listed.
+    special_files: usize,
 }
 
 fn walk(folder: &Path, recursive: bool, found: &mut Found) -> Result<(), InputError> {
@@ -113,9 +124,21 @@ fn walk(folder: &Path, recursive: bool, found: &mut Found) -> Result<(), InputEr
         }
         // A symbolic link counts as what it points to; a broken one is kept
         // when its name looks like an image, so decoding reports it.
-        if file_type.is_symlink() && path.is_dir() {
-            found.subfolders += 1;
-            continue;
+        let target = if file_type.is_symlink() {
+            fs::metadata(&path).ok().map(|meta| meta.file_type())
+        } else {
+            Some(file_type)
+        };
+        match target {
+            Some(t) if t.is_dir() => {
+                found.subfolders += 1;
+                continue;
+            }
+            Some(t) if !t.is_file() => {
+                found.special_files += 1;
+                continue;
+            }
+            _ => {}
         }
         if has_image_extension(&path) {
             found.images.push(path);
@@ -130,7 +153,12 @@ fn walk(folder: &Path, recursive: bool, found: &mut Found) -> Result<(), InputEr
 /// file's folder unless absolute; blank lines and lines starting with `#` are
 /// ignored, surrounding whitespace is trimmed. Order is kept; every entry must
 /// be an existing file (its extension is not checked: decoding reads content).
+/// The list itself must be a regular file: `@/dev/zero` would be read
+/// forever (zeros are valid UTF-8), and a FIFO blocks until written to.
 pub fn read_list(list: &Path) -> Result<Vec<PathBuf>, InputError> {
+    if list.exists() {
+        super::file::ensure_regular_file(list)?;
+    }
     let text = fs::read_to_string(list).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
             InputError::MissingPath {
@@ -261,6 +289,48 @@ mod tests {
         assert_eq!(names(&found, dir.path()), ["real.PNG"]);
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn devices_and_fifos_named_like_images_are_skipped() {
+        // Was: `zz.png -> /dev/zero` was listed (decoding it grew to 18 GB)
+        // and a FIFO `zz.png` hung the run, also with --skip-bad.
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zz.png")).unwrap();
+        let fifo = std::ffi::CString::new(dir.path().join("fifo.png").to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+        let error = discover_folder(dir.path(), DiscoverOptions::default()).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                InputError::NoImages {
+                    special_files: 2,
+                    other_files: 0,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("2 entries are devices, FIFOs or sockets"),
+            "{error}"
+        );
+
+        // Beside a real image (and a link to one, and a broken link), only
+        // the special files are left out.
+        touch(&dir.path().join("real.png"));
+        std::os::unix::fs::symlink(dir.path().join("real.png"), dir.path().join("link.png"))
+            .unwrap();
+        std::os::unix::fs::symlink("/nonexistent", dir.path().join("broken.png")).unwrap();
+        let found = discover_folder(dir.path(), DiscoverOptions { recursive: true }).unwrap();
+        assert_eq!(
+            names(&found, dir.path()),
+            ["broken.png", "link.png", "real.png"]
+        );
+    }
+
     #[test]
     fn missing_empty_and_imageless_folders_are_typed_errors() {
         let dir = tempfile::tempdir().unwrap();
@@ -378,6 +448,19 @@ mod tests {
         fs::write(&list, "\n# nothing\n  \n").unwrap();
         let error = read_list(&list).unwrap_err();
         assert!(matches!(error, InputError::EmptyList { .. }), "{error:?}");
+
+        // A list that is a device is refused unread (it would never end).
+        let error = discover(Path::new("@/dev/zero"), DiscoverOptions::default()).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                InputError::NotARegularFile {
+                    kind: "a device",
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
 
         let error =
             discover(Path::new("@/no/such/list.txt"), DiscoverOptions::default()).unwrap_err();

@@ -42,6 +42,71 @@ pub enum InputError {
         /// What went wrong.
         reason: String,
     },
+    /// An array's header declares more data than the file (or `.npz` member)
+    /// holds: refused before memory is reserved for it.
+    #[error(
+        "{path}: array '{key}' declares shape {shape:?} of {descr} ({}), but only {present} bytes follow its header",
+        match declared { Some(n) => format!("{n} bytes"), None => "more than 2^64 bytes".to_owned() }
+    )]
+    DeclaredTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The array's name (the file name for a plain `.npy`).
+        key: String,
+        /// The shape the header declares.
+        shape: Vec<usize>,
+        /// The dtype descriptor (`<f8`).
+        descr: String,
+        /// Bytes the shape needs (`None`: over 2^64).
+        declared: Option<u64>,
+        /// Bytes present after the header.
+        present: u64,
+    },
+    /// An array of a statistics file is larger than geneval accepts.
+    #[error(
+        "{path}: array '{key}' declares shape {shape:?} ({}), over the limit of {limit} bytes for one array of a statistics file",
+        match declared { Some(n) => format!("{n} bytes"), None => "more than 2^64 bytes".to_owned() }
+    )]
+    OverLimit {
+        /// The file.
+        path: PathBuf,
+        /// The array's name.
+        key: String,
+        /// The shape the header declares.
+        shape: Vec<usize>,
+        /// Bytes the shape needs (`None`: over 2^64).
+        declared: Option<u64>,
+        /// The limit in force.
+        limit: u64,
+    },
+    /// A features (or logits) matrix with no rows or no columns.
+    #[error("{path}: array '{key}' has shape {shape:?}, which holds no values")]
+    EmptyArray {
+        /// The file.
+        path: PathBuf,
+        /// The array's name.
+        key: String,
+        /// The shape found.
+        shape: Vec<usize>,
+    },
+    /// A path that must be a regular file is a FIFO, a device, a socket or a folder.
+    #[error("{path} is {kind}, not a regular file")]
+    NotARegularFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is, in words ("a FIFO (named pipe)").
+        kind: &'static str,
+    },
+    /// An image file is larger than any image under the pixel limit can be.
+    #[error("{path} is larger than {limit} bytes, more than any image of at most {max_pixels} pixels needs")]
+    FileTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The byte limit in force.
+        limit: u64,
+        /// The pixel limit it is derived from.
+        max_pixels: u64,
+    },
     /// An array has the wrong number of dimensions or the wrong shape.
     #[error("{path}: array '{key}' has shape {found:?}, expected {expected}")]
     WrongShape {
@@ -92,8 +157,9 @@ pub enum InputError {
     },
     /// A folder holds files, but none with an image extension.
     #[error(
-        "{path} has no images: none of its {other_files} files ends in .{accepted} (case-insensitive){}",
-        if *subfolders > 0 { format!("; it has {subfolders} subfolders, not searched without --recursive") } else { String::new() }
+        "{path} has no images: none of its {other_files} files ends in .{accepted} (case-insensitive){}{}",
+        if *subfolders > 0 { format!("; it has {subfolders} subfolders, not searched without --recursive") } else { String::new() },
+        if *special_files > 0 { format!("; {special_files} entries are devices, FIFOs or sockets (or links to them), which are never read") } else { String::new() }
     )]
     NoImages {
         /// The folder.
@@ -102,6 +168,8 @@ pub enum InputError {
         other_files: usize,
         /// Subfolders not searched (0 when searching recursively).
         subfolders: usize,
+        /// Devices, FIFOs and sockets skipped.
+        special_files: usize,
         /// The accepted extensions, joined by ", .".
         accepted: String,
     },
@@ -178,6 +246,21 @@ impl InputError {
             Self::WrongShape { .. } => {
                 Some("features are N x D (one row per sample); statistics are mu (D) and sigma (D x D)")
             }
+            Self::DeclaredTooLarge { .. } => Some(
+                "the file is truncated, or its header was not written by numpy; regenerate it (np.save / np.savez)",
+            ),
+            Self::OverLimit { .. } => Some(
+                "statistics of up to 16384 dimensions are accepted (a 2 GiB float64 sigma); a larger header is corrupt or hostile",
+            ),
+            Self::EmptyArray { .. } => Some(
+                "features are N x D with at least one sample (N) and one dimension (D); regenerate the file",
+            ),
+            Self::NotARegularFile { .. } => Some(
+                "give a regular file (a symbolic link to one is fine); devices, FIFOs and sockets are never read",
+            ),
+            Self::FileTooLarge { .. } => Some(
+                "the file is not an image under the pixel limit; remove it, or pass --skip-bad to go on without it",
+            ),
             Self::Invalid { .. } => Some("recompute the file from valid features"),
             Self::Unsupported { .. } => {
                 Some("give a statistics .npz (mu, sigma), a partial-statistics .npz or a features .npy")

@@ -4,6 +4,7 @@
 pub mod decode;
 pub mod discover;
 pub mod error;
+pub mod file;
 mod jpeg;
 pub mod npy;
 pub mod npz;

@@ -86,3 +86,177 @@ pub fn assert_rel(got: f64, want: f64, rtol: f64, what: &str) {
         "{what}: got {got}, want {want}"
     );
 }
+
+/// What [`run_measured`] saw: exit code, output and the child's peak memory.
+#[derive(Debug)]
+pub struct Measured {
+    /// Exit code (`None` when a signal ended it).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// Peak resident set size of the child, in KiB.
+    pub peak_rss_kib: u64,
+}
+
+impl Measured {
+    /// Peak RSS in MiB.
+    pub fn peak_rss_mib(&self) -> f64 {
+        self.peak_rss_kib as f64 / 1024.0
+    }
+}
+
+/// The geneval binary as a plain `std::process::Command` (never through
+/// `GENEVAL_TEST_RUNNER`: its memory is what is measured), colour off.
+pub fn geneval_std() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("geneval"));
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+/// `VmHWM` (peak RSS of the current program image, KiB) of process `pid`.
+#[cfg(target_os = "linux")]
+fn vm_hwm_kib(pid: libc::pid_t) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Runs `cmd` to its end and returns its output and peak RSS, so a test can
+/// assert that a hostile input was refused without reserving memory for it.
+/// A run over `timeout` is killed and fails the test (a FIFO that blocks
+/// must not hang the suite).
+///
+/// `wait4`'s `ru_maxrss` cannot be used alone: Linux records the RSS of the
+/// image a process replaces at `exec`, which for a child spawned by this
+/// multi-threaded test process is the test process's own (hundreds of MB
+/// after a test built a bomb). So the child is traced (`PTRACE_TRACEME`),
+/// stopped when it exits with its memory still mapped, and its `VmHWM`, the
+/// peak of geneval's own image, is read then. Where tracing is not allowed,
+/// `ru_maxrss` is used (an over-estimate, never an under-estimate).
+#[cfg(target_os = "linux")]
+#[allow(clippy::zombie_processes)] // reaped by `wait4`, which std cannot see
+pub fn run_measured(mut cmd: std::process::Command, timeout: std::time::Duration) -> Measured {
+    use std::io::{Read, Seek};
+    use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
+    use std::ptr::null_mut;
+    let mut out = tempfile::tempfile().unwrap();
+    let mut err = tempfile::tempfile().unwrap();
+    cmd.stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(err.try_clone().unwrap());
+    let what = format!("{cmd:?}");
+    let mut traced = cmd;
+    // SAFETY: only an async-signal-safe syscall between fork and exec.
+    unsafe {
+        traced.pre_exec(|| {
+            let traced = libc::ptrace(
+                libc::PTRACE_TRACEME,
+                0,
+                null_mut::<libc::c_void>(),
+                null_mut::<libc::c_void>(),
+            );
+            if traced == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let (child, is_traced) = match traced.spawn() {
+        Ok(child) => (child, true),
+        // Tracing refused (a seccomp profile): spawn it untraced.
+        Err(_) => {
+            let mut plain = geneval_std();
+            plain.args(traced.get_args());
+            for (key, value) in traced.get_envs() {
+                match value {
+                    Some(value) => plain.env(key, value),
+                    None => plain.env_remove(key),
+                };
+            }
+            plain
+                .stdin(Stdio::null())
+                .stdout(out.try_clone().unwrap())
+                .stderr(err.try_clone().unwrap());
+            (plain.spawn().unwrap(), false)
+        }
+    };
+    let pid = child.id() as libc::pid_t;
+    let start = std::time::Instant::now();
+    let mut status: libc::c_int = 0;
+    // SAFETY: plain syscalls on our own child; `usage` is written by the kernel.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let mut hwm = None;
+    if is_traced {
+        // The stop at exec, then: stop again at exit.
+        unsafe {
+            assert_eq!(libc::waitpid(pid, &mut status, 0), pid);
+            assert!(
+                libc::WIFSTOPPED(status),
+                "child not stopped at exec: {status:#x}"
+            );
+            let options = libc::PTRACE_O_TRACEEXIT | libc::PTRACE_O_EXITKILL;
+            libc::ptrace(
+                libc::PTRACE_SETOPTIONS,
+                pid,
+                null_mut::<libc::c_void>(),
+                options as usize as *mut libc::c_void,
+            );
+            libc::ptrace(
+                libc::PTRACE_CONT,
+                pid,
+                null_mut::<libc::c_void>(),
+                null_mut::<libc::c_void>(),
+            );
+        }
+    }
+    loop {
+        let reaped = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        assert!(reaped >= 0, "wait4: {}", std::io::Error::last_os_error());
+        if reaped == pid && libc::WIFSTOPPED(status) {
+            let exiting = status >> 8 == (libc::SIGTRAP | (libc::PTRACE_EVENT_EXIT << 8));
+            let forward = if exiting {
+                hwm = vm_hwm_kib(pid);
+                0
+            } else {
+                // A signal for the child: deliver it (SIGTRAP is our own).
+                match libc::WSTOPSIG(status) {
+                    libc::SIGTRAP => 0,
+                    signal => signal,
+                }
+            };
+            unsafe {
+                libc::ptrace(
+                    libc::PTRACE_CONT,
+                    pid,
+                    null_mut::<libc::c_void>(),
+                    forward as usize as *mut libc::c_void,
+                )
+            };
+            continue;
+        }
+        if reaped == pid {
+            break;
+        }
+        if start.elapsed() > timeout {
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+            panic!("{what} still running after {timeout:?}: killed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let read = |file: &mut std::fs::File| {
+        let mut text = String::new();
+        file.rewind().unwrap();
+        file.read_to_string(&mut text).unwrap();
+        text
+    };
+    Measured {
+        code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
+        stdout: read(&mut out),
+        stderr: read(&mut err),
+        peak_rss_kib: hwm.unwrap_or(usage.ru_maxrss as u64),
+    }
+}

@@ -85,3 +85,68 @@ fn unwritable_output_keeps_nothing_half_written() {
     let stderr = run_error(&["stats", s(&f), "-o", "/nonexistent-dir/out.npz"]);
     assert!(stderr.contains("/nonexistent-dir"), "{stderr}");
 }
+
+#[test]
+fn features_with_no_columns_or_no_rows_exit_2_instead_of_fid_0() {
+    // Was: a (10, 0) features file gave `FID: 0`, exit 0.
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.npy");
+    ndarray_npy::write_npy(&good, &random_features(10, 3, 1)).unwrap();
+    for (name, shape) in [("cols0.npy", (10, 0)), ("rows0.npy", (0, 3))] {
+        let path = dir.path().join(name);
+        ndarray_npy::write_npy(&path, &ndarray::Array2::<f32>::zeros(shape)).unwrap();
+        for args in [
+            vec!["fid", s(&path), s(&path)],
+            vec!["kid", s(&path), s(&good)],
+            vec!["stats", s(&path), "-o", "/tmp/never-written.npz"],
+            vec!["is", s(&path)],
+        ] {
+            let stderr = run_error(&args);
+            assert!(
+                stderr.contains(name) && stderr.contains("holds no values"),
+                "{args:?}: {stderr}"
+            );
+        }
+    }
+}
+
+/// A partial-statistics `.npz` as geneval writes it, with any `count`.
+fn partial_with_count(path: &std::path::Path, count: f64) {
+    let mut npz = ndarray_npy::NpzWriter::new(std::fs::File::create(path).unwrap());
+    let meta =
+        br#"{"format":"geneval-partial-statistics","version":1,"feature":"f","model_id":"m"}"#;
+    npz.add_array("geneval_partial", &ndarray::Array1::from(meta.to_vec()))
+        .unwrap();
+    npz.add_array("count", &ndarray::arr0(count)).unwrap();
+    npz.add_array("mean", &ndarray::Array1::from(vec![1.0, 2.0]))
+        .unwrap();
+    npz.add_array("comoment", &ndarray::Array2::<f64>::eye(2))
+        .unwrap();
+    npz.finish().unwrap();
+}
+
+#[test]
+fn merging_counts_past_2_pow_53_exits_2_instead_of_overflowing() {
+    // Was: count 1e19 overflowed `count += other` (a panic in debug builds,
+    // exit 0 with a wrong covariance in release builds).
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("merged.npz");
+    let huge = dir.path().join("huge.npz");
+    let half = dir.path().join("half.npz");
+    for count in [1e19, 1e300] {
+        partial_with_count(&huge, count);
+        let stderr = run_error(&["merge", s(&huge), s(&huge), "-o", s(&out)]);
+        assert!(
+            stderr.contains("huge.npz") && stderr.contains("2^53"),
+            "{stderr}"
+        );
+    }
+    // Each part is valid on its own; their sum is not.
+    partial_with_count(&half, 2f64.powi(52) + 1.0);
+    let stderr = run_error(&["merge", s(&half), s(&half), "-o", s(&out)]);
+    assert!(
+        stderr.contains("half.npz") && stderr.contains("2^53"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}
