@@ -3,7 +3,12 @@
 //! The content goes to a temporary file in the destination's folder, is
 //! flushed and synced, then renamed over the destination, so an interrupted
 //! run never leaves a half-written statistics file that a later `fid` or
-//! `merge` would misread.
+//! `merge` would misread. The folder is synced after the rename as well:
+//! without that, a power loss can forget the rename (the directory entry)
+//! even though the file's bytes were on disk.
+//!
+//! [`same_file`] is how commands refuse to write over one of their own
+//! inputs (`report r.json -o r.json`, `--record` naming an input).
 
 use crate::input::error::InputError;
 use std::fs::File;
@@ -46,7 +51,68 @@ where
     std::fs::set_permissions(temp.path(), mode).map_err(|e| fail(e.to_string()))?;
     temp.as_file().sync_all().map_err(|e| fail(e.to_string()))?;
     temp.persist(path).map_err(|e| fail(e.error.to_string()))?;
+    sync_folder(folder).map_err(|e| {
+        fail(format!(
+            "written, but syncing its folder {} failed: {e}",
+            folder.display()
+        ))
+    })?;
     Ok(())
+}
+
+/// Syncs a folder so that a rename or a new file in it survives a power
+/// loss. Filesystems and folders that cannot be opened or synced this way
+/// (`EINVAL`/`ENOTSUP` on some network and FUSE filesystems, a folder we
+/// may write but not read) are not an error: there is nothing more we can
+/// do there, and the file itself is already synced.
+pub fn sync_folder(folder: &Path) -> std::io::Result<()> {
+    let Ok(dir) = File::open(folder) else {
+        return Ok(());
+    };
+    match dir.sync_all() {
+        Ok(()) => Ok(()),
+        Err(e) if unsupported(&e) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Errors meaning "this folder cannot be synced", not "the data was
+/// lost": `EINVAL` (InvalidInput) and `ENOTSUP` (Unsupported), and `EBADF`
+/// that some systems give for a folder opened read-only.
+fn unsupported(e: &std::io::Error) -> bool {
+    const EBADF: i32 = 9;
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::InvalidInput | std::io::ErrorKind::Unsupported
+    ) || e.raw_os_error() == Some(EBADF)
+}
+
+/// Whether `a` and `b` name the same file: the same device and inode when
+/// both exist (which also sees through symbolic links, hard links and
+/// `./`/`../` spellings), else the same path once the existing part of
+/// each is canonicalised (an output that does not exist yet).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(ma), Ok(mb)) => ma.dev() == mb.dev() && ma.ino() == mb.ino(),
+        (Err(_), Err(_)) => match (resolved(a), resolved(b)) {
+            (Some(ra), Some(rb)) => ra == rb,
+            _ => false,
+        },
+        // One exists and the other does not: different files.
+        _ => false,
+    }
+}
+
+/// `path` made absolute with its folder canonicalised (the file itself
+/// may not exist yet); `None` when the folder does not exist either.
+fn resolved(path: &Path) -> Option<std::path::PathBuf> {
+    let name = path.file_name()?;
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Some(std::fs::canonicalize(folder).ok()?.join(name))
 }
 
 /// Writes bytes atomically.
@@ -100,6 +166,44 @@ mod tests {
         assert!(err.is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"old");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn folder_sync_is_done_and_tolerates_filesystems_without_it() {
+        let dir = tempfile::tempdir().unwrap();
+        sync_folder(dir.path()).unwrap();
+        // procfs cannot sync a folder (EINVAL): not an error.
+        sync_folder(Path::new("/proc/self")).unwrap();
+        // Nor is a folder that does not exist or cannot be opened.
+        sync_folder(Path::new("/nonexistent-geneval")).unwrap();
+        // And the atomic write still lands in a synced folder.
+        let path = dir.path().join("out.txt");
+        write_bytes_atomically(&path, b"synced").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"synced");
+    }
+
+    #[test]
+    fn same_file_sees_through_links_spellings_and_missing_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.npy");
+        std::fs::write(&a, b"a").unwrap();
+        let hard = dir.path().join("hard.npy");
+        std::fs::hard_link(&a, &hard).unwrap();
+        let soft = dir.path().join("soft.npy");
+        std::os::unix::fs::symlink(&a, &soft).unwrap();
+        let dotted = dir.path().join(".").join("sub").join("..").join("a.npy");
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        for other in [&a, &hard, &soft, &dotted] {
+            assert!(same_file(&a, other), "{}", other.display());
+        }
+        let b = dir.path().join("b.npy");
+        std::fs::write(&b, b"a").unwrap();
+        assert!(!same_file(&a, &b));
+        // Outputs that do not exist yet: compared by resolved path.
+        let new = dir.path().join("new.jsonl");
+        assert!(same_file(&new, &dir.path().join("sub/../new.jsonl")));
+        assert!(!same_file(&new, &dir.path().join("other.jsonl")));
+        assert!(!same_file(&new, &a));
     }
 
     #[test]
