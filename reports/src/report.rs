@@ -40,6 +40,15 @@ pub enum ReportError {
     /// polars failed on the tables (a bug).
     #[error("building the report's tables failed: {0}")]
     Frame(String),
+    /// The report would be written over one of the records it is made
+    /// from (`geneval report r.json -o r.json`).
+    #[error("the report {output} would overwrite the records file {input} it is made from")]
+    OutputIsInput {
+        /// The report's path.
+        output: std::path::PathBuf,
+        /// The records file it names.
+        input: std::path::PathBuf,
+    },
 }
 
 /// The two incomparable values of [`ReportError::Mixed`].
@@ -70,6 +79,9 @@ impl ReportError {
                 "numbers from different networks, modes or settings are not comparable: report them separately (one file each), or pass --allow-mixed to show them side by side with a warning"
             }
             ReportError::Frame(_) => "this is a bug in geneval; please report it with the records",
+            ReportError::OutputIsInput { .. } => {
+                "write the report to a file of its own: -o report.html (or .md, .csv, .json)"
+            }
         }
     }
 }
@@ -1586,6 +1598,7 @@ mod tests {
                 })
                 .collect(),
             warnings: Vec::new(),
+            files: Vec::new(),
         }
     }
 

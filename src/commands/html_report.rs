@@ -22,6 +22,7 @@ pub fn write(path: &Path, title: &str, records: Vec<ResultRecord>) -> Result<Vec
             })
             .collect(),
         warnings: Vec::new(),
+        files: Vec::new(),
     };
     let options = ReportOptions {
         title: title.to_owned(),

@@ -10,7 +10,7 @@ use crate::cli::{GlobalArgs, ReportArgs};
 use crate::record::{now_rfc3339, RecordBuilder};
 use anyhow::{bail, Context, Result};
 use geneval_reports::render::{render, Format};
-use geneval_reports::{read_records, ReadOptions, Report, ReportOptions};
+use geneval_reports::{read_records, ReadOptions, Report, ReportError, ReportOptions};
 use std::path::{Path, PathBuf};
 
 /// The format asked for: `--format`, else `-o`'s extension, else Markdown.
@@ -70,6 +70,19 @@ fn write_pngs(report: &Report, dir: &Path) -> Result<(Vec<PathBuf>, Vec<String>)
     Ok((written, warnings))
 }
 
+/// Refuses an output that is one of the records files read (by inode, so
+/// also through links and other spellings): the atomic write would
+/// replace the records with the report.
+fn refuse_overwriting_records(output: &Path, files: &[PathBuf]) -> Result<(), ReportError> {
+    match files.iter().find(|f| crate::fs::same_file(output, f)) {
+        Some(input) => Err(ReportError::OutputIsInput {
+            output: output.to_owned(),
+            input: input.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Runs `geneval report`.
 pub fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
     let mut builder = RecordBuilder::start("report");
@@ -83,6 +96,9 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
             lenient: args.lenient,
         },
     )?;
+    if let Some(output) = &args.output {
+        refuse_overwriting_records(output, &records.files)?;
+    }
     let options = ReportOptions {
         title: args.title.clone(),
         group_by_label: args.by.clone(),

@@ -8,8 +8,20 @@ use polars::prelude::*;
 
 use crate::report::{Cell, Report, ReportError, Table};
 
-/// A table as a DataFrame: text columns as strings; numeric columns as a
-/// value and an `_uncertainty` column.
+/// `text` made safe to open in a spreadsheet: a leading `'` when it would
+/// be read as a formula (see the module's documentation).
+pub fn escape_formula(text: &str) -> String {
+    let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && text.trim().parse::<f64>().is_err() {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A table as a DataFrame for CSV: text columns as strings (escaped with
+/// [`escape_formula`]); numeric columns as a value and an `_uncertainty`
+/// column.
 pub fn table_frame(table: &Table) -> PolarsResult<DataFrame> {
     let mut columns = Vec::new();
     for (c, column) in table.columns.iter().enumerate() {
@@ -27,19 +39,19 @@ pub fn table_frame(table: &Table) -> PolarsResult<DataFrame> {
             let uncertainties: Vec<Option<f64>> = cells()
                 .map(|cell| cell.measure().and_then(|m| m.uncertainty))
                 .collect();
-            columns.push(Column::new(column.key.as_str().into(), values));
+            columns.push(Column::new(escape_formula(&column.key).into(), values));
             columns.push(Column::new(
-                format!("{}_uncertainty", column.key).into(),
+                escape_formula(&format!("{}_uncertainty", column.key)).into(),
                 uncertainties,
             ));
         } else {
             let texts: Vec<Option<String>> = cells()
                 .map(|cell| match cell {
                     Cell::Empty => None,
-                    other => Some(other.display()),
+                    other => Some(escape_formula(&other.display())),
                 })
                 .collect();
-            columns.push(Column::new(column.key.as_str().into(), texts));
+            columns.push(Column::new(escape_formula(&column.key).into(), texts));
         }
     }
     DataFrame::new(table.rows.len(), columns)

