@@ -53,8 +53,23 @@ fn command_line() -> String {
     parts.join(" ")
 }
 
+/// Prints `error:` and `hint:` for `e` and returns exit code 2.
+fn fail(e: impl std::error::Error + Send + Sync + 'static) -> ExitCode {
+    geneval::report_error::print_error(&anyhow::Error::new(e));
+    ExitCode::from(2)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A `--record` that is not a .jsonl or names one of the command's own
+    // files is refused before any work is done (appending to it would
+    // damage an input or output).
+    if let Some(path) = &cli.global.record {
+        let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+        if let Err(e) = geneval::record::check_record_path(path, &args) {
+            return fail(e);
+        }
+    }
     match dispatch(&cli.command, &cli.global) {
         Ok(mut outcome) => {
             outcome
@@ -62,17 +77,16 @@ fn main() -> ExitCode {
                 .labels
                 .extend(cli.global.labels.iter().cloned());
             outcome.record.command = Some(command_line());
+            // Every command's record passes here: a NaN or infinity is an
+            // error, never a printed `NaN` and a record of `null`s.
+            if let Err(e) = geneval::record::check_finite(&outcome.record) {
+                return fail(e);
+            }
             if let Some(path) = &cli.global.record {
                 match geneval::record::append_record(path, &outcome.record) {
                     Ok(Some(warning)) => outcome.record.warnings.push(warning),
                     Ok(None) => {}
-                    Err(e) => {
-                        geneval::report_error::print_error(
-                            &anyhow::Error::new(e)
-                                .context(format!("appending the record to {}", path.display())),
-                        );
-                        return ExitCode::from(2);
-                    }
+                    Err(e) => return fail(e),
                 }
             }
             if !cli.global.quiet {

@@ -53,6 +53,9 @@ pub fn hint_for(error: &anyhow::Error) -> Option<String> {
         if let Some(e) = cause.downcast_ref::<geneval_reports::ReportError>() {
             return Some(e.hint().to_owned());
         }
+        if let Some(e) = cause.downcast_ref::<crate::record::RecordError>() {
+            return Some(e.hint().to_owned());
+        }
         if let Some(e) = cause.downcast_ref::<geneval_reports::ReadError>() {
             return Some(e.hint().to_owned());
         }

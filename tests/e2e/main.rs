@@ -16,6 +16,7 @@ mod inception;
 mod metrics_cli;
 mod models;
 mod ppl;
+mod records_hostile;
 mod reference_stats;
 mod report;
 mod shards;
