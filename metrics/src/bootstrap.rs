@@ -64,7 +64,10 @@ pub fn frechet_bootstrap(
         });
     }
     let mut rng = RandomState::new(seed);
-    let mut values = Vec::with_capacity(replicates);
+    // Grown as replicates are computed, not reserved up front: the count
+    // comes from the command line, and `with_capacity(usize::MAX)` panics
+    // before a single replicate is drawn.
+    let mut values = Vec::new();
     for _ in 0..replicates {
         let ia = draw(&mut rng, a.nrows());
         let ib = draw(&mut rng, b.nrows());
@@ -97,6 +100,16 @@ mod tests {
         assert!((percentile(&s, 0.025) - 1.075).abs() < 1e-12);
         assert!((percentile(&s, 0.5) - 2.5).abs() < 1e-12);
         assert!((percentile(&s, 0.975) - 3.925).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_huge_replicate_count_fails_on_the_data_not_on_a_reservation() {
+        // `--bootstrap 18446744073709551615` once panicked with "capacity
+        // overflow" in `Vec::with_capacity`; with one sample per side the
+        // first replicate's statistics fail instead, as an error.
+        let a = Array2::<f64>::zeros((1, 2));
+        let got = frechet_bootstrap(a.view(), a.view(), usize::MAX, 0.9, 0);
+        assert!(got.is_err());
     }
 
     #[test]

@@ -25,9 +25,10 @@
 //! One numpy `RandomState(seed)` draws, for each subset in order,
 //! `choice(n_a, m, replace=False)` and then `choice(n_b, m, replace=False)`
 //! ([`crate::numpy_random::RandomState::choice_without_replacement`]), so the
-//! subsets are exactly torch-fidelity's. All index sets are drawn first, then
-//! the subsets are evaluated in parallel; the result does not depend on the
-//! number of threads.
+//! subsets are exactly torch-fidelity's. The index sets are drawn a chunk at
+//! a time in that order and each chunk is evaluated in parallel, so memory
+//! does not grow with the number of subsets and the result does not depend
+//! on the number of threads.
 //!
 //! # Defaults and why
 //!
@@ -186,30 +187,44 @@ pub fn kid(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>, settings: &KidSetting
     ensure_finite_matrix("KID first feature set", a)?;
     ensure_finite_matrix("KID second feature set", b)?;
 
-    let mut rng = RandomState::new(settings.seed);
-    let draws: Vec<(Vec<usize>, Vec<usize>)> = (0..settings.subsets)
-        .map(|_| {
-            let idx_a = rng.choice_without_replacement(n_a, m);
-            let idx_b = rng.choice_without_replacement(n_b, m);
-            (idx_a, idx_b)
-        })
-        .collect();
-
     let kernel = PolynomialKernel {
         degree,
         gamma,
         coef0,
     };
-    // One subset per rayon task, each product on its own thread: measured
-    // here, that uses both cores better than faer splitting each product.
-    let subset_values: Vec<f64> = draws
-        .par_iter()
-        .map(|(idx_a, idx_b)| {
-            let x = a.select(Axis(0), idx_a);
-            let y = b.select(Axis(0), idx_b);
-            unbiased_mmd2(x.view(), y.view(), &kernel)
-        })
-        .collect();
+    // The subsets are drawn lazily, a few per thread at a time, in
+    // torch-fidelity's order (a's indices, then b's, subset by subset), and
+    // evaluated in parallel: memory is bounded by that chunk, not by
+    // `subsets` (a count from the command line must not reserve memory for
+    // itself up front), and the values are the same for any chunk size or
+    // thread count since each depends only on its own draw.
+    let chunk = rayon::current_num_threads().max(1) * 2;
+    let mut rng = RandomState::new(settings.seed);
+    let mut subset_values = Vec::new();
+    let mut remaining = settings.subsets;
+    while remaining > 0 {
+        let take = remaining.min(chunk);
+        remaining -= take;
+        let draws: Vec<(Vec<usize>, Vec<usize>)> = (0..take)
+            .map(|_| {
+                let idx_a = rng.choice_without_replacement(n_a, m);
+                let idx_b = rng.choice_without_replacement(n_b, m);
+                (idx_a, idx_b)
+            })
+            .collect();
+        // One subset per rayon task, each product on its own thread:
+        // measured here, that uses both cores better than faer splitting
+        // each product.
+        let values: Vec<f64> = draws
+            .par_iter()
+            .map(|(idx_a, idx_b)| {
+                let x = a.select(Axis(0), idx_a);
+                let y = b.select(Axis(0), idx_b);
+                unbiased_mmd2(x.view(), y.view(), &kernel)
+            })
+            .collect();
+        subset_values.extend(values);
+    }
 
     let n = subset_values.len() as f64;
     let mean = subset_values.iter().sum::<f64>() / n;
@@ -427,6 +442,43 @@ mod tests {
             got.mean,
             far.mean
         );
+    }
+
+    #[test]
+    fn subsets_drawn_chunk_by_chunk_keep_numpys_draw_order() {
+        // The subsets are drawn lazily, a chunk at a time (two per thread):
+        // with one thread that is 25 chunks for 50 subsets, with three 9.
+        // Each value must still be the one of the i-th draw of one
+        // RandomState, as torch-fidelity draws them all in a row.
+        let (a, b) = reference_sets();
+        let settings = KidSettings {
+            subsets: 50,
+            subset_size: Some(9),
+            ..KidSettings::default()
+        };
+        let kernel = PolynomialKernel {
+            degree: 3,
+            gamma: 1.0 / 6.0,
+            coef0: 1.0,
+        };
+        let mut rng = RandomState::new(2020);
+        let expected: Vec<f64> = (0..50)
+            .map(|_| {
+                let ia = rng.choice_without_replacement(40, 9);
+                let ib = rng.choice_without_replacement(31, 9);
+                let x = a.select(Axis(0), &ia);
+                let y = b.select(Axis(0), &ib);
+                unbiased_mmd2(x.view(), y.view(), &kernel)
+            })
+            .collect();
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let got = pool.install(|| kid(a.view(), b.view(), &settings).unwrap());
+            assert_eq!(got.subset_values, expected, "{threads} thread(s)");
+        }
     }
 
     #[test]

@@ -53,6 +53,60 @@ fn parse_label(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// The most KID subsets `--subsets` accepts. torch-fidelity's default is
+/// 100 and the spread of KID settles long before 100000; each subset costs
+/// three m×m kernel products (m = 1000: ~6 GFLOP at 2048 dimensions), so
+/// more would run for days. The bound is checked while parsing, before a
+/// count like 2^64−1 can reach code that sizes anything by it.
+pub const MAX_KID_SUBSETS: usize = 100_000;
+
+/// The most bootstrap replicates `fid --bootstrap` accepts: each one is a
+/// covariance and an eigendecomposition (~4 s at 2048 dimensions), and a
+/// 95% interval is stable with a few thousand.
+pub const MAX_BOOTSTRAP_REPLICATES: usize = 100_000;
+
+/// A whole number in `min..=max`, parsed wide enough that 2^64 and beyond
+/// are reported as too large rather than as "not a number".
+fn count_in(text: &str, min: usize, max: usize, what: &str) -> Result<usize, String> {
+    let value: u128 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a whole number of {what}"))?;
+    if value < min as u128 {
+        return Err(format!("at least {min} {what} needed, got {value}"));
+    }
+    if value > max as u128 {
+        return Err(format!(
+            "{value} {what} is more than the maximum of {max} (hint: the default is far below it; see --help)"
+        ));
+    }
+    Ok(value as usize)
+}
+
+fn parse_kid_subsets(text: &str) -> Result<usize, String> {
+    count_in(text, 1, MAX_KID_SUBSETS, "subsets")
+}
+
+/// At least 2 (the unbiased MMD² divides by m − 1); the upper bound is the
+/// sample count, checked once the features are read.
+fn parse_kid_subset_size(text: &str) -> Result<usize, String> {
+    count_in(text, 2, usize::MAX, "samples per subset")
+}
+
+fn parse_bootstrap_replicates(text: &str) -> Result<usize, String> {
+    count_in(text, 2, MAX_BOOTSTRAP_REPLICATES, "bootstrap replicates")
+}
+
+/// A level strictly between 0 and 1, checked before any image is read.
+fn parse_level(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(level) if level > 0.0 && level < 1.0 => Ok(level),
+        _ => Err(format!(
+            "`{text}` is not a level between 0 and 1 (exclusive), e.g. 0.95"
+        )),
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -210,14 +264,16 @@ pub struct FidArgs {
     /// Also redraw both sides' samples with replacement this many times and
     /// report the FID's bootstrap interval and std (one FID per replicate;
     /// needs features or images, not statistics).
-    #[arg(long, value_name = "REPLICATES")]
+    /// At most 100000.
+    #[arg(long, value_name = "REPLICATES", value_parser = parse_bootstrap_replicates)]
     pub bootstrap: Option<usize>,
     /// Level of the bootstrap interval.
     #[arg(
         long,
         default_value_t = 0.95,
         value_name = "LEVEL",
-        requires = "bootstrap"
+        requires = "bootstrap",
+        value_parser = parse_level
     )]
     pub bootstrap_level: f64,
     /// Seed of the bootstrap draws (numpy RandomState).
@@ -255,11 +311,11 @@ pub struct KidArgs {
     pub a: PathBuf,
     /// The second set.
     pub b: PathBuf,
-    /// Number of random subsets.
-    #[arg(long, default_value_t = 100)]
+    /// Number of random subsets (1 to 100000).
+    #[arg(long, default_value_t = 100, value_parser = parse_kid_subsets)]
     pub subsets: usize,
-    /// Samples per subset [default: min(N_a, N_b, 1000)].
-    #[arg(long)]
+    /// Samples per subset, from 2 to the smaller set's size [default: min(N_a, N_b, 1000)].
+    #[arg(long, value_parser = parse_kid_subset_size)]
     pub subset_size: Option<usize>,
     /// Degree of the polynomial kernel.
     #[arg(long, default_value_t = 3)]
@@ -474,4 +530,38 @@ pub struct SelfcheckArgs {
     /// Feature extraction [default model: fid-inception if cached, else builtin].
     #[command(flatten)]
     pub extract: ExtractArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_bounded_inclusively_and_name_the_bound() {
+        assert_eq!(parse_kid_subsets("100000"), Ok(MAX_KID_SUBSETS));
+        assert_eq!(parse_kid_subsets(" 1 "), Ok(1));
+        for text in ["100001", "18446744073709551615", "99999999999999999999999"] {
+            let err = parse_kid_subsets(text).unwrap_err();
+            assert!(err.contains("maximum of 100000"), "{err}");
+        }
+        assert!(parse_kid_subsets("0").unwrap_err().contains("at least 1"));
+        assert!(parse_kid_subsets("-3")
+            .unwrap_err()
+            .contains("whole number"));
+        assert_eq!(parse_bootstrap_replicates("100000"), Ok(100000));
+        assert!(parse_bootstrap_replicates("1").is_err());
+        assert!(parse_bootstrap_replicates("100001").is_err());
+        assert_eq!(parse_kid_subset_size("2"), Ok(2));
+        assert!(parse_kid_subset_size("1").is_err());
+        assert_eq!(parse_level("0.9"), Ok(0.9));
+        for bad in ["0", "1", "NaN", "1.5", "x"] {
+            assert!(parse_level(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_definitions_are_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 }

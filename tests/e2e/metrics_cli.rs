@@ -226,3 +226,40 @@ fn fid_bootstrap_interval_equals_numpy_and_needs_samples() {
     let err = run_error(&["fid", s(&stats), s(&stats), "--bootstrap", "5"]);
     assert!(err.contains("only their statistics"), "{err}");
 }
+
+/// `kid --subsets 1000000000` aborted after reserving 48 GB of index
+/// vectors, and `--subsets`/`--bootstrap` 2^64−1 panicked: the counts are
+/// now bounded while parsing, so each refusal is immediate and small.
+#[test]
+#[cfg(target_os = "linux")]
+fn huge_subset_and_replicate_counts_are_refused_at_parse_time() {
+    let a = reference_fixture("n_less_than_d_a.npy");
+    let b = reference_fixture("n_less_than_d_b.npy");
+    let cases: [(&str, &[&str], &str); 5] = [
+        ("kid", &["--subsets", "1000000000"], "100000"),
+        ("kid", &["--subsets", "18446744073709551615"], "100000"),
+        ("kid", &["--subsets", "0"], "at least 1"),
+        (
+            "kid",
+            &["--subset-size", "18446744073709551616"],
+            "samples per subset",
+        ),
+        ("fid", &["--bootstrap", "18446744073709551615"], "100000"),
+    ];
+    for (command, flags, bound) in cases {
+        let mut cmd = geneval_std();
+        cmd.args([command, s(&a), s(&b)]).args(flags);
+        let start = std::time::Instant::now();
+        let run = run_measured(cmd, std::time::Duration::from_secs(20));
+        let took = start.elapsed();
+        assert_eq!(run.code, Some(2), "{command} {flags:?}: {}", run.stderr);
+        assert!(run.stderr.contains(bound), "{flags:?}: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        assert!(took.as_secs_f64() < 5.0, "{flags:?} took {took:?}");
+        assert!(
+            run.peak_rss_mib() < 200.0,
+            "{flags:?}: peak RSS {:.0} MiB",
+            run.peak_rss_mib()
+        );
+    }
+}
