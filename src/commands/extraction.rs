@@ -91,6 +91,7 @@ impl<'a> Extraction<'a> {
             .model
             .as_deref()
             .unwrap_or(registry::FID_INCEPTION.name);
+        self.refuse_ignored_flags(model)?;
         let user = SpecOverrides {
             features: self.args.features_output.clone(),
             logits: self.args.logits_output.clone(),
@@ -131,6 +132,52 @@ impl<'a> Extraction<'a> {
             registered.then(user),
             Some(installed.model_id()),
         ))
+    }
+
+    /// Refuses the flags that the built-in or a registered network would
+    /// drop without a word: the built-in network's spec and outputs are
+    /// fixed (`--model-spec`, `--features-output`, `--logits-output` never
+    /// reached it), and a registered network's spec is geneval's own (a
+    /// spec file could change its preprocessing while the record still
+    /// says `fid-inception`). Someone who passed such a flag expected it to
+    /// do something; a number computed without it would be silently wrong.
+    fn refuse_ignored_flags(&self, model: &str) -> Result<()> {
+        let args = self.args;
+        let builtin = matches!(ModelSource::parse(model), ModelSource::Builtin);
+        let registered = registry::entry(model).is_ok();
+        let network = if builtin {
+            "the built-in network"
+        } else if registered {
+            "a registered network (fid-inception)"
+        } else {
+            return Ok(());
+        };
+        if let Some(spec) = &args.model_spec {
+            bail!(
+                "--model-spec applies to ONNX models given by path; {network} has a fixed spec \
+                 (drop --model-spec {}, or give the .onnx file with --model PATH)",
+                spec.display()
+            );
+        }
+        if builtin {
+            for (flag, value) in [
+                ("--features-output", &args.features_output),
+                ("--logits-output", &args.logits_output),
+            ] {
+                if let Some(name) = value {
+                    bail!(
+                        "{flag} {name} names an output of an ONNX model given by path; the built-in \
+                         network has fixed outputs (drop {flag}, or give --model PATH.onnx)"
+                    );
+                }
+            }
+        }
+        if registered && args.dims.is_some() && args.features_output.is_some() {
+            bail!(
+                "--dims and --features-output both choose fid-inception's feature layer; give one"
+            );
+        }
+        Ok(())
     }
 
     fn extractor(&mut self) -> Result<&mut OnnxExtractor> {

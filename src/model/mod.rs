@@ -2,6 +2,7 @@
 //! ONNX graph from them (`inception`), deterministic stand-in weights for
 //! tests (`seeded`), and the model cache (being written: issue 4).
 
+pub mod download;
 pub mod inception;
 pub mod pth;
 pub mod registry;

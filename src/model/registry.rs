@@ -14,15 +14,18 @@
 //!
 //! Every file is written atomically, and every use re-hashes `model.onnx`
 //! against the manifest (~0.2 s for 95 MB): a damaged entry is rebuilt, never
-//! silently used.
+//! silently used. A download or import is staged in a temporary file and
+//! converted from there; only weights that converted replace the entry, so
+//! a failed one leaves the cache as it was. Timeouts and the sweep of
+//! files left by killed downloads are in [`super::download`].
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::backend::runtime::cache_root;
+use crate::model::download::{self, hex, Downloaded};
 use crate::model::{inception, pth};
 
 /// A model geneval can fetch.
@@ -113,6 +116,26 @@ pub enum ModelError {
         /// What to do.
         hint: String,
     },
+    /// A file to import is larger than any weights of this model could be.
+    #[error(
+        "{path} is larger than {limit} bytes: not the expected weights file; nothing was copied"
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The most accepted.
+        limit: u64,
+    },
+    /// An environment variable geneval reads has a value it cannot use.
+    #[error("{name}={value:?} is not {expected}")]
+    Setting {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What it should be.
+        expected: String,
+    },
     /// A cache file could not be read or written.
     #[error("{path}: {reason}")]
     Io {
@@ -138,6 +161,11 @@ impl ModelError {
                 FID_INCEPTION.url
             ),
             ModelError::Convert { hint, .. } => hint.clone(),
+            ModelError::TooLarge { .. } => format!(
+                "import pt_inception-2015-12-05-6726825d.pth ({} bytes), from {}",
+                FID_INCEPTION.size, FID_INCEPTION.url
+            ),
+            ModelError::Setting { name, .. } => format!("unset {name} or correct it"),
             ModelError::Io { .. } => {
                 "check that the cache folder is writable (GENEVAL_CACHE_DIR)".into()
             }
@@ -224,10 +252,6 @@ fn io_error(path: &Path, e: impl std::fmt::Display) -> ModelError {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// SHA-256 of a file, hex.
 pub fn sha256_file(path: &Path) -> Result<String, ModelError> {
     let mut file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
@@ -272,29 +296,28 @@ pub fn cached(entry: &ModelEntry) -> Result<Option<Installed>, ModelError> {
     }))
 }
 
-/// Converts a verified `source.pth` in `dir` into `model.onnx` + manifest.
+/// The ONNX graph and manifest for verified weights at `weights`, nothing
+/// written yet; errors name `shown` (what the user gave, or the cache file).
 fn convert(
     entry: &ModelEntry,
-    dir: &Path,
+    weights: &Path,
+    shown: &Path,
     source_sha256: &str,
     origin: &str,
-) -> Result<Installed, ModelError> {
-    let source = dir.join("source.pth");
+) -> Result<(Vec<u8>, Manifest), ModelError> {
     let convert_error = |message: String, hint: &str| ModelError::Convert {
-        path: source.clone(),
+        path: shown.to_owned(),
         message,
         hint: hint.to_owned(),
     };
     let dict =
-        pth::read_state_dict(&source).map_err(|e| convert_error(e.to_string(), &e.hint()))?;
+        pth::read_state_dict(weights).map_err(|e| convert_error(e.to_string(), &e.hint()))?;
     let bytes = inception::build_onnx(&dict).map_err(|e| {
         convert_error(
             e.to_string(),
             "the file is not a state dict of pytorch-fid's FID Inception network",
         )
     })?;
-    let onnx = dir.join("model.onnx");
-    write_atomic(&onnx, &bytes)?;
     let manifest = Manifest {
         name: entry.name.to_owned(),
         source_sha256: source_sha256.to_owned(),
@@ -303,8 +326,41 @@ fn convert(
         onnx_sha256: hex(&Sha256::digest(&bytes)),
         geneval_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
-    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| io_error(dir, e))?;
-    write_atomic(&dir.join("manifest.json"), &json)?;
+    Ok((bytes, manifest))
+}
+
+/// Writes `model.onnx`, moves `staged` weights (if new) to `source.pth`,
+/// and writes `manifest.json` last, so that an entry is only ever used
+/// once all of it is in place. If a step fails, what this call put in the
+/// cache is removed again: a half-installed entry would otherwise be
+/// rebuilt from on every later run, or hold a file nothing refers to.
+fn install(
+    dir: &Path,
+    onnx_bytes: &[u8],
+    manifest: Manifest,
+    staged: Option<tempfile::NamedTempFile>,
+) -> Result<Installed, ModelError> {
+    let onnx = dir.join("model.onnx");
+    let source = dir.join("source.pth");
+    let manifest_path = dir.join("manifest.json");
+    let placed_source = staged.is_some();
+    let result = (|| {
+        write_atomic(&onnx, onnx_bytes)?;
+        if let Some(staged) = staged {
+            staged
+                .persist(&source)
+                .map_err(|e| io_error(&source, e.error))?;
+        }
+        let json = serde_json::to_vec_pretty(&manifest).map_err(|e| io_error(dir, e))?;
+        write_atomic(&manifest_path, &json)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&onnx);
+        if placed_source {
+            let _ = std::fs::remove_file(&source);
+        }
+        return Err(e);
+    }
     Ok(Installed {
         onnx,
         manifest,
@@ -312,10 +368,33 @@ fn convert(
     })
 }
 
-/// Checks `path`'s hash, copies it into the cache and converts it.
+/// The most bytes accepted for `entry`'s weights (downloaded or imported):
+/// four times the official file, so other weights of the same network
+/// (accepted through [`SHA256_ENV`]) fit and an endless stream does not.
+fn size_limit(entry: &ModelEntry) -> u64 {
+    entry.size.max(1 << 20) * 4
+}
+
+/// `<cache>/models/<name>/`, created, with leftovers of killed downloads
+/// and writes swept away.
+fn prepared_dir(entry: &ModelEntry) -> Result<PathBuf, ModelError> {
+    let dir = entry_dir(entry)?;
+    std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+    download::sweep_stale(&dir);
+    Ok(dir)
+}
+
+/// Copies `path` into the cache while hashing it, checks the hash, and
+/// converts it; only then does it replace the cached entry. On any error
+/// the cache is left as it was.
 pub fn import(entry: &ModelEntry, path: &Path) -> Result<Installed, ModelError> {
+    let dir = prepared_dir(entry)?;
+    let Downloaded {
+        file: staged,
+        sha256: found,
+        ..
+    } = download::copy_in(path, &dir, size_limit(entry))?;
     let expected = expected_sha256(entry);
-    let found = sha256_file(path)?;
     if found != expected {
         return Err(ModelError::HashMismatch {
             path: path.to_owned(),
@@ -325,72 +404,26 @@ pub fn import(entry: &ModelEntry, path: &Path) -> Result<Installed, ModelError> 
             deleted: "",
         });
     }
-    let dir = entry_dir(entry)?;
-    std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
-    let source = dir.join("source.pth");
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
-    write_atomic(&source, &bytes)?;
-    let mut installed = convert(entry, &dir, &found, &path.display().to_string())?;
+    let origin = path.display().to_string();
+    let (bytes, manifest) = convert(entry, staged.path(), path, &found, &origin)?;
+    let mut installed = install(&dir, &bytes, manifest, Some(staged))?;
     installed.action = "imported";
     Ok(installed)
 }
 
-/// Downloads the weights (progress bar on `progress`), verifies, converts.
+/// Downloads the weights (progress bar on `progress`), verifies, converts;
+/// only then does it replace the cached entry.
 pub fn fetch(
     entry: &ModelEntry,
     progress: &dyn Fn(Option<u64>) -> indicatif::ProgressBar,
 ) -> Result<Installed, ModelError> {
     let url = source_url(entry);
-    let dir = entry_dir(entry)?;
-    std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
-    let download_error = |reason: String| ModelError::Download {
-        url: url.clone(),
-        reason,
-    };
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_connect(Some(Duration::from_secs(20)))
-        .timeout_recv_body(Some(Duration::from_secs(60)))
-        .build()
-        .into();
-    let response = agent
-        .get(&url)
-        .call()
-        .map_err(|e| download_error(e.to_string()))?;
-    let length = response
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let mut reader = response.into_body().into_reader();
-    let mut temp = tempfile::Builder::new()
-        .prefix(".geneval-download-")
-        .tempfile_in(&dir)
-        .map_err(|e| io_error(&dir, e))?;
-    let bar = progress(length);
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    let limit = entry.size.max(1 << 20) * 4;
-    let mut total = 0u64;
-    loop {
-        let n = reader
-            .read(&mut buffer)
-            .map_err(|e| download_error(e.to_string()))?;
-        if n == 0 {
-            break;
-        }
-        total += n as u64;
-        if total > limit {
-            return Err(download_error(format!(
-                "more than {limit} bytes; not the expected file"
-            )));
-        }
-        hasher.update(&buffer[..n]);
-        temp.write_all(&buffer[..n])
-            .map_err(|e| io_error(temp.path(), e))?;
-        bar.inc(n as u64);
-    }
-    bar.finish_and_clear();
-    let found = hex(&hasher.finalize());
+    let dir = prepared_dir(entry)?;
+    let Downloaded {
+        file: staged,
+        sha256: found,
+        bytes: total,
+    } = download::download(&url, &dir, size_limit(entry), progress)?;
     let expected = expected_sha256(entry);
     if found != expected {
         // Dropping the temp file deletes the download.
@@ -402,12 +435,8 @@ pub fn fetch(
             deleted: "; the download was deleted",
         });
     }
-    temp.as_file()
-        .sync_all()
-        .map_err(|e| io_error(temp.path(), e))?;
-    temp.persist(dir.join("source.pth"))
-        .map_err(|e| io_error(&dir, e.error))?;
-    let mut installed = convert(entry, &dir, &found, &url)?;
+    let (bytes, manifest) = convert(entry, staged.path(), Path::new(&url), &found, &url)?;
+    let mut installed = install(&dir, &bytes, manifest, Some(staged))?;
     installed.action = "fetched";
     Ok(installed)
 }
@@ -420,10 +449,13 @@ pub fn ensure(
     announce: &dyn Fn(&str),
     progress: &dyn Fn(Option<u64>) -> indicatif::ProgressBar,
 ) -> Result<Installed, ModelError> {
+    let dir = entry_dir(entry)?;
+    // Leftovers of a download killed mid-way would otherwise stay forever
+    // once the entry is complete (nothing fetches into it again).
+    download::sweep_stale(&dir);
     if let Some(installed) = cached(entry)? {
         return Ok(installed);
     }
-    let dir = entry_dir(entry)?;
     let source = dir.join("source.pth");
     let expected = expected_sha256(entry);
     if source.is_file() && sha256_file(&source)? == expected {
@@ -433,7 +465,8 @@ pub fn ensure(
             source.display()
         ));
         let origin = read_manifest(&dir).map_or_else(|| "cache".to_owned(), |m| m.origin);
-        let mut installed = convert(entry, &dir, &expected, &origin)?;
+        let (bytes, manifest) = convert(entry, &source, &source, &expected, &origin)?;
+        let mut installed = install(&dir, &bytes, manifest, None)?;
         installed.action = "rebuilt";
         return Ok(installed);
     }

@@ -281,7 +281,258 @@ fn import_refuses_wrong_and_malformed_files() {
         &["models", "import", s(&junk)],
     );
     assert!(
-        stderr.contains("converting") && stderr.contains("source.pth"),
+        stderr.contains("converting") && stderr.contains("junk.pth"),
         "{stderr}"
     );
+}
+
+/// Every file in the model's cache folder.
+fn cache_listing(sandbox: &Sandbox) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(sandbox.entry())
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// A `.pth` whose hash was accepted but which did not convert used to
+/// stay in the cache as `source.pth`, and every later run tried to rebuild
+/// from it. Now the import is staged and removed on every error path.
+#[test]
+fn a_failed_import_leaves_no_source_pth_in_the_cache() {
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.pth");
+    std::fs::write(&junk, b"PK\x03\x04 not really a zip").unwrap();
+    let junk_sha = geneval::model::registry::sha256_file(&junk).unwrap();
+    error_of(
+        sandbox.cmd().env("GENEVAL_FID_INCEPTION_SHA256", &junk_sha),
+        &["models", "import", s(&junk)],
+    );
+    assert!(
+        cache_listing(&sandbox).is_empty(),
+        "{:?}",
+        cache_listing(&sandbox)
+    );
+    // The same with a good entry already cached: it stays usable.
+    let (pth, _) = seeded_pth();
+    json_of(&mut sandbox.seeded(), &["models", "import", s(pth)]);
+    let before = std::fs::read(sandbox.entry().join("source.pth")).unwrap();
+    error_of(
+        sandbox.cmd().env("GENEVAL_FID_INCEPTION_SHA256", &junk_sha),
+        &["models", "import", s(&junk)],
+    );
+    assert_eq!(
+        cache_listing(&sandbox),
+        ["manifest.json", "model.onnx", "source.pth"]
+    );
+    assert_eq!(
+        std::fs::read(sandbox.entry().join("source.pth")).unwrap(),
+        before
+    );
+    let list = json_of(&mut sandbox.seeded(), &["models", "list"]);
+    assert!(
+        list["settings"]["models"][0]["cached"].is_object(),
+        "{list}"
+    );
+}
+
+/// A download killed by SIGKILL left its `.geneval-download-*` file (the
+/// 95 MB weights, partly) in the cache forever. Temporary files untouched
+/// for an hour are now swept at the next fetch, import or use.
+#[test]
+fn downloads_killed_mid_way_are_swept_at_the_next_import() {
+    let sandbox = Sandbox::new();
+    std::fs::create_dir_all(sandbox.entry()).unwrap();
+    let stale = sandbox.entry().join(".geneval-download-Ab12Cd");
+    let live = sandbox.entry().join(".geneval-download-Ef34Gh");
+    for (path, age_s) in [(&stale, 2 * 3600), (&live, 0)] {
+        let file = std::fs::File::create(path).unwrap();
+        file.set_len(5 << 20).unwrap();
+        file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(age_s))
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.pth");
+    std::fs::write(&junk, b"not the weights").unwrap();
+    // Refused (wrong hash), and still the leftover is gone; the fresh
+    // file may belong to a download running now and stays.
+    error_of(&mut sandbox.cmd(), &["models", "import", s(&junk)]);
+    assert!(!stale.exists());
+    assert!(live.exists());
+
+    // Using the model (`fid` through `ensure`) sweeps as well.
+    let file = std::fs::File::create(&stale).unwrap();
+    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(7200))
+        .unwrap();
+    let (real, fake) = folders(dir.path());
+    error_of(&mut sandbox.cmd(), &["fid", s(&real), s(&fake)]);
+    assert!(!stale.exists());
+}
+
+/// Serves one connection on localhost the way a broken mirror does:
+/// accepts, reads the request, then writes `reply` and stalls (an empty
+/// `reply`: never answers) with the connection open for `hold`.
+fn serve_stalling(reply: Vec<u8>, hold: std::time::Duration) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap_or(0) > 2 {
+            line.clear();
+        }
+        let _ = stream.write_all(&reply);
+        let _ = stream.flush();
+        std::thread::sleep(hold);
+    });
+    format!("http://127.0.0.1:{port}/pt_inception-2015-12-05-6726825d.pth")
+}
+
+/// Runs `models fetch` from `url` with a 1 s idle timeout; returns stderr
+/// and how long it took.
+fn fetch_from(sandbox: &Sandbox, url: &str) -> (String, std::time::Duration) {
+    let start = std::time::Instant::now();
+    let stderr = error_of(
+        sandbox
+            .cmd()
+            .env("GENEVAL_FID_INCEPTION_URL", url)
+            .env("GENEVAL_DOWNLOAD_IDLE_TIMEOUT_S", "1")
+            .timeout(std::time::Duration::from_secs(30)),
+        &["models", "fetch"],
+    );
+    (stderr, start.elapsed())
+}
+
+/// A mirror that accepted the connection and never answered hung the
+/// download until an outer limit killed it (110 s in CI).
+#[test]
+fn a_mirror_that_never_answers_times_out() {
+    let sandbox = Sandbox::new();
+    let url = serve_stalling(Vec::new(), std::time::Duration::from_secs(20));
+    let (stderr, took) = fetch_from(&sandbox, &url);
+    assert!(stderr.contains("sent no response for 1 s"), "{stderr}");
+    assert!(
+        stderr.contains("GENEVAL_DOWNLOAD_IDLE_TIMEOUT_S"),
+        "{stderr}"
+    );
+    assert!(took.as_secs_f64() < 10.0, "took {took:?}");
+}
+
+/// A mirror that sent its headers and part of the body and then stopped
+/// hung the same way; now it fails after the idle timeout and the partial
+/// download is deleted.
+#[test]
+fn a_mirror_that_stops_sending_mid_body_times_out_and_leaves_nothing() {
+    let sandbox = Sandbox::new();
+    let mut reply =
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\nConnection: close\r\n\r\n".to_vec();
+    reply.extend(std::iter::repeat_n(7u8, 4096));
+    let url = serve_stalling(reply, std::time::Duration::from_secs(20));
+    let (stderr, took) = fetch_from(&sandbox, &url);
+    assert!(stderr.contains("stopped sending"), "{stderr}");
+    assert!(stderr.contains("after 4096 of 1000000 bytes"), "{stderr}");
+    assert!(took.as_secs_f64() < 10.0, "took {took:?}");
+    assert!(
+        cache_listing(&sandbox).is_empty(),
+        "{:?}",
+        cache_listing(&sandbox)
+    );
+}
+
+/// The old 60 s budget for the whole body failed any link under ~1.6 MB/s.
+/// Now only silence counts: a body trickling in over several idle
+/// timeouts arrives whole (and is then refused for its hash, which shows
+/// it was read to the end).
+#[test]
+fn a_slow_but_steady_mirror_is_not_cut_off() {
+    let sandbox = Sandbox::new();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/x.pth", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap_or(0) > 2 {
+            line.clear();
+        }
+        let piece = [1u8; 1000];
+        write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            piece.len() * 10
+        )
+        .unwrap();
+        for _ in 0..10 {
+            stream.write_all(&piece).unwrap();
+            stream.flush().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+    });
+    let start = std::time::Instant::now();
+    let stderr = error_of(
+        sandbox
+            .cmd()
+            .env("GENEVAL_FID_INCEPTION_URL", &url)
+            .env("GENEVAL_DOWNLOAD_IDLE_TIMEOUT_S", "1"),
+        &["models", "fetch"],
+    );
+    assert!(start.elapsed().as_secs_f64() > 2.5, "{stderr}");
+    assert!(stderr.contains("10000 bytes received"), "{stderr}");
+}
+
+#[test]
+fn a_timeout_setting_that_is_not_seconds_is_refused() {
+    let sandbox = Sandbox::new();
+    let stderr = error_of(
+        sandbox
+            .cmd()
+            .env("GENEVAL_FID_INCEPTION_URL", "http://127.0.0.1:9/x.pth")
+            .env("GENEVAL_DOWNLOAD_IDLE_TIMEOUT_S", "forever"),
+        &["models", "fetch"],
+    );
+    assert!(
+        stderr.contains("GENEVAL_DOWNLOAD_IDLE_TIMEOUT_S") && stderr.contains("seconds"),
+        "{stderr}"
+    );
+}
+
+/// `--model-spec` with the built-in network was silently ignored: the
+/// user's spec never applied and nothing said so.
+#[test]
+fn model_spec_and_output_names_are_refused_where_they_would_be_ignored() {
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (real, fake) = folders(dir.path());
+    let spec = dir.path().join("spec.json");
+    std::fs::write(&spec, "{}").unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--model", "builtin", "--model-spec", s(&spec)],
+            "--model-spec applies to ONNX models given by path",
+        ),
+        (
+            &["--model-spec", s(&spec)],
+            "registered network (fid-inception) has a fixed spec",
+        ),
+        (
+            &["--model", "builtin", "--features-output", "x"],
+            "built-in network has fixed outputs",
+        ),
+        (
+            &["--model", "builtin", "--logits-output", "x"],
+            "--logits-output x names an output",
+        ),
+        (&["--dims", "64", "--features-output", "pool3"], "give one"),
+    ];
+    for (flags, message) in cases {
+        let mut cmd = sandbox.cmd();
+        cmd.args(["fid", s(&real), s(&fake)]).args(flags);
+        let stderr = error_of(&mut cmd, &[]);
+        assert!(stderr.contains(message), "{flags:?}: {stderr}");
+    }
 }
