@@ -25,8 +25,24 @@ pub fn json(path: &Path) -> Value {
 }
 
 /// The geneval binary, quiet about colour.
+///
+/// `GENEVAL_TEST_RUNNER` (e.g. `qemu-x86_64 -cpu Nehalem`) runs it through a
+/// wrapper, as cargo's `runner` does for test binaries: that is how the
+/// suite is run with another instruction set forced (an emulated CPU
+/// without AVX makes ONNX Runtime and faer pick their SSE kernels), to
+/// measure the cross-machine spread the tolerances are set from.
 pub fn geneval() -> Command {
-    let mut cmd = Command::cargo_bin("geneval").unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("geneval");
+    let runner = std::env::var("GENEVAL_TEST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    let mut cmd = match words.next() {
+        Some(program) => {
+            let mut cmd = Command::new(program);
+            cmd.args(words).arg(bin);
+            cmd
+        }
+        None => Command::new(bin),
+    };
     cmd.env("NO_COLOR", "1");
     cmd
 }
