@@ -125,6 +125,9 @@ pub fn decode_bytes(
             reason: "unrecognised content".to_string(),
         });
     }
+    if reader.format() == Some(image::ImageFormat::Tiff) {
+        super::tiff::check_declared_sizes(bytes, path)?;
+    }
     let mut limits = Limits::default();
     // Enough for the largest allowed image at 16-bit RGBA plus the RGB copy.
     limits.max_alloc = Some(options.max_pixels.saturating_mul(11));

@@ -9,5 +9,6 @@ mod jpeg;
 pub mod npy;
 pub mod npz;
 pub mod side;
+mod tiff;
 
 pub use error::InputError;
