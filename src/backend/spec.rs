@@ -131,18 +131,27 @@ impl SpecOverrides {
         }
     }
 
-    /// Reads a JSON sidecar.
+    /// Reads a JSON sidecar: a regular file of at most [`SIDECAR_LIMIT`]
+    /// bytes (a FIFO would block the open, a link to `/dev/zero` would fill
+    /// memory).
     pub fn read(path: &Path) -> Result<SpecOverrides, BackendError> {
-        let text = std::fs::read_to_string(path).map_err(|source| BackendError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        serde_json::from_str(&text).map_err(|e| BackendError::Spec {
+        let bytes = crate::input::file::read_regular_limited(path, Some(SIDECAR_LIMIT)).map_err(
+            |source| BackendError::Io {
+                path: path.to_owned(),
+                source,
+            },
+        )?;
+        serde_json::from_slice(&bytes).map_err(|e| BackendError::Spec {
             path: path.to_owned(),
             message: e.to_string(),
         })
     }
 }
+
+/// The most bytes of a model spec sidecar read into memory: a spec is a few
+/// hundred bytes; anything larger is a mistake, refused before memory is
+/// reserved for it.
+pub const SIDECAR_LIMIT: u64 = 16 << 20;
 
 /// The sidecar geneval looks for next to a model: `model.onnx` → `model.onnx.json`.
 pub fn sidecar_path(model: &Path) -> PathBuf {
@@ -507,5 +516,18 @@ mod tests {
         std::fs::write(&path, r#"{"inputs": "x"}"#).unwrap();
         let err = SpecOverrides::read(&path).unwrap_err();
         assert!(err.to_string().contains("inputs"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_sidecar_linked_to_dev_zero_is_refused_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.onnx.json");
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        let err = SpecOverrides::read(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("m.onnx.json") && err.contains("a device, not a regular file"),
+            "{err}"
+        );
     }
 }

@@ -217,11 +217,26 @@ impl LoadedConfig {
     }
 }
 
-/// Reads, parses and checks the config file.
+/// The most bytes of a gate config read into memory. Real configs are a few
+/// KiB; a larger file is a mistake (or `/dev/zero` behind a link), refused
+/// before memory is reserved for it.
+pub const CONFIG_LIMIT: u64 = 16 << 20;
+
+/// Reads, parses and checks the config file: a regular file of at most
+/// [`CONFIG_LIMIT`] bytes (a FIFO named `gate.toml` would block the open, a
+/// link to `/dev/zero` would fill memory).
 pub fn load(path: &Path) -> Result<LoadedConfig, GateError> {
-    let text = std::fs::read_to_string(path).map_err(|e| GateError::ReadConfig {
+    let error = |message: String| GateError::ReadConfig {
         path: path.to_owned(),
-        message: e.to_string(),
+        message,
+    };
+    let bytes = crate::input::file::read_regular_limited(path, Some(CONFIG_LIMIT))
+        .map_err(|e| error(e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        error(format!(
+            "not UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
     })?;
     parse(&text, path)
 }
@@ -544,5 +559,29 @@ mod tests {
         );
         assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
         assert!(loaded.warnings[0].starts_with("rule 1 (is): higher `is` is better"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_config_linked_to_dev_zero_or_too_large_is_refused_not_read() {
+        // Was: `read_to_string` on `gate.toml -> /dev/zero` grew until memory ran out.
+        let dir = tempfile::tempdir().unwrap();
+        let zero = dir.path().join("gate.toml");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let err = load(&zero).unwrap_err().to_string();
+        assert!(
+            err.contains("gate.toml") && err.contains("a device, not a regular file"),
+            "{err}"
+        );
+        let big = dir.path().join("big.toml");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(CONFIG_LIMIT + 1)
+            .unwrap();
+        let err = load(&big).unwrap_err().to_string();
+        assert!(err.contains("over the limit"), "{err}");
+        std::fs::write(&big, b"# caf\xe9\n").unwrap();
+        let err = load(&big).unwrap_err().to_string();
+        assert!(err.contains("not UTF-8"), "{err}");
     }
 }

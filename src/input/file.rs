@@ -36,6 +36,55 @@ pub fn read_regular(path: &Path) -> Result<Vec<u8>, InputError> {
     Ok(bytes)
 }
 
+/// Reads a whole regular file of at most `limit` bytes (`None`: as large as
+/// memory allows), for the files other modules read whole: gate configs,
+/// model spec sidecars, `tokenizer.json`, `config.json`, text corpora.
+///
+/// Devices and FIFOs are refused before they are opened, as by
+/// [`read_regular`]. The error is a plain `io::Error` whose message says what
+/// the path is ("it is a FIFO (named pipe), not a regular file") or how large
+/// it is, so that each module wraps it in its own error type beside the path
+/// and its own hint. The size is checked from the metadata, before any
+/// memory is reserved, and again on the opened file (it may have been
+/// replaced in between); a file that grows while it is read is read as long
+/// as it was.
+pub fn read_regular_limited(path: &Path, limit: Option<u64>) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind};
+    let check = |meta: &std::fs::Metadata| -> std::io::Result<u64> {
+        if let Some(kind) = special_file_kind(meta) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("it is {kind}, not a regular file; only regular files are read"),
+            ));
+        }
+        let len = meta.len();
+        match limit {
+            Some(limit) if len > limit => Err(Error::new(
+                ErrorKind::InvalidData,
+                format!(
+                    "it is {len} bytes, over the limit of {limit} bytes ({} MiB) for such a file",
+                    limit >> 20
+                ),
+            )),
+            _ => Ok(len),
+        }
+    };
+    check(&std::fs::metadata(path)?)?;
+    let file = std::fs::File::open(path)?;
+    let len = check(&file.metadata()?)?;
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(usize::try_from(len).unwrap_or(usize::MAX))
+        .map_err(|_| {
+            Error::new(
+                ErrorKind::OutOfMemory,
+                format!("no memory for its {len} bytes"),
+            )
+        })?;
+    file.take(len).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Refuses anything but a regular file (symbolic links are followed), naming
 /// what it is.
 pub fn ensure_regular_file(path: &Path) -> Result<(), InputError> {
@@ -75,4 +124,38 @@ pub fn special_file_kind(meta: &std::fs::Metadata) -> Option<&'static str> {
         }
     }
     Some("not a regular file")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_regular_limited_refuses_devices_folders_and_oversized_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small.json");
+        std::fs::write(&small, b"{}").unwrap();
+        assert_eq!(read_regular_limited(&small, Some(2)).unwrap(), b"{}");
+        assert_eq!(read_regular_limited(&small, None).unwrap(), b"{}");
+        let err = read_regular_limited(&small, Some(1)).unwrap_err();
+        assert!(
+            err.to_string().contains("2 bytes, over the limit of 1"),
+            "{err}"
+        );
+        let err = read_regular_limited(dir.path(), None).unwrap_err();
+        assert!(
+            err.to_string().contains("a folder, not a regular file"),
+            "{err}"
+        );
+        #[cfg(unix)]
+        {
+            let zero = dir.path().join("zero.json");
+            std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+            let err = read_regular_limited(&zero, None).unwrap_err();
+            assert!(
+                err.to_string().contains("a device, not a regular file"),
+                "{err}"
+            );
+        }
+    }
 }

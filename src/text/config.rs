@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::input::MODEL_FILE_LIMIT;
 use super::TextError;
+use crate::input::file::read_regular_limited;
 
 /// ONNX file names looked for in a model folder, in order.
 pub const MODEL_FILE_NAMES: [&str; 3] = [
@@ -61,7 +63,10 @@ impl LmFiles {
             Some(path) => path.to_owned(),
             None => {
                 let beside = folder.join("tokenizer.json");
-                if !beside.is_file() {
+                // `exists`, not `is_file`: a FIFO or device of that name is
+                // refused by `TextTokenizer::from_file` as what it is, not
+                // reported as missing.
+                if !beside.exists() {
                     return Err(TextError::Tokenizer {
                         path: beside,
                         message: "not found next to the model; pass --tokenizer".into(),
@@ -70,7 +75,10 @@ impl LmFiles {
                 beside
             }
         };
-        let config = Some(folder.join("config.json")).filter(|p| p.is_file());
+        // Anything named config.json is read (and refused there when it is
+        // a FIFO or a device) rather than silently skipped: its context and
+        // BOS change the numbers.
+        let config = Some(folder.join("config.json")).filter(|p| p.exists());
         Ok(LmFiles {
             model: model_file,
             tokenizer,
@@ -141,13 +149,22 @@ impl ModelConfig {
         })
     }
 
-    /// Reads `config.json`.
+    /// Reads `config.json`: a regular file of at most 256 MiB (a link to
+    /// `/dev/zero` or a FIFO named `config.json` is refused, not read).
     pub fn from_file(path: &Path) -> Result<Self, TextError> {
-        let text = std::fs::read_to_string(path).map_err(|e| TextError::Config {
+        let error = |message: String| TextError::Config {
             path: path.to_owned(),
-            message: e.to_string(),
+            message,
+        };
+        let bytes =
+            read_regular_limited(path, Some(MODEL_FILE_LIMIT)).map_err(|e| error(e.to_string()))?;
+        let text = std::str::from_utf8(&bytes).map_err(|e| {
+            error(format!(
+                "not UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            ))
         })?;
-        Self::from_json(&text, path)
+        Self::from_json(text, path)
     }
 }
 
@@ -198,5 +215,31 @@ mod tests {
         let other = dir.path().join("other.json");
         let files = LmFiles::resolve(dir.path(), Some(&other)).unwrap();
         assert_eq!(files.tokenizer, other);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_config_or_tokenizer_linked_to_dev_zero_is_found_then_refused() {
+        // Was: a non-regular config.json was silently skipped (its context
+        // and BOS lost), and reading one named directly never ended.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("model.onnx"), b"x").unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("tokenizer.json")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("config.json")).unwrap();
+        let files = LmFiles::resolve(dir.path(), None).unwrap();
+        assert_eq!(files.tokenizer, dir.path().join("tokenizer.json"));
+        let config = files.config.unwrap();
+        let err = ModelConfig::from_file(&config).unwrap_err().to_string();
+        assert!(
+            err.contains("config.json") && err.contains("a device, not a regular file"),
+            "{err}"
+        );
+        let big = dir.path().join("big.json");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(MODEL_FILE_LIMIT + 1)
+            .unwrap();
+        let err = ModelConfig::from_file(&big).unwrap_err().to_string();
+        assert!(err.contains("over the limit"), "{err}");
     }
 }

@@ -7,9 +7,19 @@ use serde_json::Value;
 
 use super::{text_from_bytes, TextError};
 
-/// A file's bytes.
+/// The most bytes of a model's `tokenizer.json` or `config.json` that are
+/// read into memory. The largest tokenizers published (256k-token
+/// vocabularies with their merges) are under 40 MiB and configs are a few
+/// KiB; a larger file is a mistake (or `/dev/zero` behind a link), refused
+/// before memory is reserved for it.
+pub(super) const MODEL_FILE_LIMIT: u64 = 256 << 20;
+
+/// A text file's bytes. Corpora are legitimately large, so there is no size
+/// cap, but only regular files are read: `/dev/zero` (or a link to it named
+/// `corpus.txt`) never ends and would fill memory, and opening a FIFO blocks
+/// until something writes to it.
 fn read(path: &Path) -> Result<Vec<u8>, TextError> {
-    std::fs::read(path).map_err(|e| TextError::Read {
+    crate::input::file::read_regular_limited(path, None).map_err(|e| TextError::Read {
         path: path.to_owned(),
         message: e.to_string(),
     })
@@ -104,5 +114,25 @@ mod tests {
         assert!(err.contains("offset 3"), "{err}");
         std::fs::write(&plain, b"").unwrap();
         assert!(read_corpus(&plain).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_corpus_linked_to_dev_zero_or_a_folder_is_refused_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let zero = dir.path().join("corpus.txt");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        for err in [
+            read_corpus(&zero).unwrap_err(),
+            read_texts(&zero, "text").unwrap_err(),
+            read_corpus(dir.path()).unwrap_err(),
+        ] {
+            let err = err.to_string();
+            assert!(err.contains("not a regular file"), "{err}");
+        }
+        assert!(read_corpus(&zero)
+            .unwrap_err()
+            .to_string()
+            .contains("corpus.txt: it is a device"));
     }
 }

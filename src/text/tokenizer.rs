@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::input::MODEL_FILE_LIMIT;
 use super::TextError;
+use crate::input::file::read_regular_limited;
 
 /// A Hugging Face tokenizer (`tokenizer.json`), with the ids that the
 /// Python `tokenizers` package gives.
@@ -34,7 +36,11 @@ impl TextTokenizer {
             path: path.to_owned(),
             message,
         };
-        let bytes = std::fs::read(path).map_err(|e| error(e.to_string()))?;
+        // Read here, not by `Tokenizer::from_file`: only a regular file of
+        // at most `MODEL_FILE_LIMIT` bytes (a link to `/dev/zero` would fill
+        // memory, a FIFO would block the open).
+        let bytes =
+            read_regular_limited(path, Some(MODEL_FILE_LIMIT)).map_err(|e| error(e.to_string()))?;
         serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)
             .map_err(|e| error(format!("not valid JSON: {e}")))?;
         let inner = std::panic::catch_unwind(|| tokenizers::Tokenizer::from_bytes(&bytes))
@@ -112,5 +118,18 @@ mod tests {
             let err = TextTokenizer::from_file(&path).unwrap_err();
             assert!(err.to_string().contains("tokenizer.json"), "{err}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_tokenizer_linked_to_dev_zero_is_refused_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokenizer.json");
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        let err = TextTokenizer::from_file(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("tokenizer.json") && err.contains("a device, not a regular file"),
+            "{err}"
+        );
     }
 }

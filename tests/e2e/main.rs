@@ -20,3 +20,5 @@ mod records_hostile;
 mod reference_stats;
 mod report;
 mod shards;
+#[cfg(target_os = "linux")]
+mod special_files;
