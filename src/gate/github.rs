@@ -3,18 +3,29 @@
 //!
 //! Escaping as GitHub documents it (and as `@actions/core` does): in the
 //! message `%` → `%25`, `\r` → `%0D`, `\n` → `%0A`; in a property value also
-//! `:` → `%3A` and `,` → `%2C`.
+//! `:` → `%3A` and `,` → `%2C`. Then every other control character (ESC and
+//! the rest of C0 and C1, DEL), the Unicode line and paragraph separators
+//! and the bidirectional overrides are written as `\u{1b}`-style escapes by
+//! [`printable`], as in the summary table: rule names come from the config
+//! and records, and an escape sequence inside an `::error` line would drive
+//! the terminal of whoever reads the log, a bidi override would make the
+//! line read as something else.
 
 use super::evaluate::{RuleResult, Verdict};
+use super::table::printable;
 
 /// The annotations' title.
 pub const TITLE: &str = "geneval gate";
 
 /// Escapes a command's message.
 pub fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
+    // GitHub's escapes first (they leave no control character behind for
+    // `printable` to see), then `printable`, whose escapes hold no `%`.
+    let github = text
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    printable(&github).into_owned()
 }
 
 /// Escapes a property value (`title=…`).
@@ -80,5 +91,23 @@ mod tests {
                 "::notice title=geneval gate::50%25 of%0AIS skipped (rule 3)",
             ]
         );
+    }
+
+    #[test]
+    fn control_characters_and_bidi_overrides_never_reach_the_log() {
+        // Was: only `%`, `\r` and `\n` were escaped, so an ESC sequence or a
+        // right-to-left override in a rule name reached stdout inside
+        // `::error` lines.
+        let hostile = "fid\u{1b}[2J\u{7}\u{7f}\u{85}\u{9b}\u{2028}\u{2029}\u{202e}\u{2066}\0\tx";
+        let line = command("error", hostile, &format!("{hostile}\n::add-mask::x"));
+        assert_eq!(
+            line,
+            "::error title=fid\\u{1b}[2J\\u{7}\\u{7f}\\u{85}\\u{9b}\\u{2028}\\u{2029}\\u{202e}\\u{2066}\\u{0}\\tx\
+             ::fid\\u{1b}[2J\\u{7}\\u{7f}\\u{85}\\u{9b}\\u{2028}\\u{2029}\\u{202e}\\u{2066}\\u{0}\\tx%0A::add-mask::x"
+        );
+        assert!(!line.chars().any(|c| c.is_control()), "{line:?}");
+        // GitHub's own escapes are kept for what it documents.
+        assert_eq!(escape_data("50%\r\n"), "50%25%0D%0A");
+        assert_eq!(escape_property("\u{1b}:,"), "\\u{1b}%3A%2C");
     }
 }
