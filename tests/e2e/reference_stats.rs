@@ -102,8 +102,8 @@ fn the_smallest_reference_statistics_regenerate_from_their_provenance() {
 /// Runtime intra-op threads 1/2/default and rayon pools 1/2 change nothing
 /// (0 difference); an AVX2 machine, native or emulated, reproduces the shipped
 /// file exactly; SSE4.2 kernels (qemu `-cpu Nehalem`) move mu by 5.2e-9 and
-/// sigma by 4.0e-8 of scale; an AVX-512 machine (AMD EPYC, issue 12) moved mu
-/// by 5.9e-9. 1e-6 is 25 times the largest of these, and still far below
+/// sigma by 4.0e-8 of scale; another machine (an AMD EPYC whose kernels
+/// were not AVX2's, issue 12) moved mu by 5.9e-9. 1e-6 is 25 times the largest of these, and still far below
 /// what any real change (another image, resize or network) does (> 1e-3).
 const STATISTICS_RTOL_OF_SCALE: f64 = 1e-6;
 
