@@ -204,7 +204,10 @@ fn spec_file(source: &ModelSource, options: &OpenOptions) -> Option<PathBuf> {
         ModelSource::File(path) => options
             .spec_file
             .clone()
-            .or_else(|| Some(sidecar_path(path)).filter(|p| p.is_file())),
+            // `exists`, not `is_file`: a sidecar that is a FIFO or a device
+            // is found and then refused by `SpecOverrides::read`, instead of
+            // being skipped without a word (the user's spec dropped).
+            .or_else(|| Some(sidecar_path(path)).filter(|p| p.exists())),
     }
 }
 

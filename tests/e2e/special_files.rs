@@ -179,4 +179,21 @@ fn model_spec_that_is_dev_zero_or_a_fifo_is_refused() {
         );
     }
     assert!(!out.exists(), "nothing written after an error");
+
+    // The automatic sidecar beside the model (MODEL.onnx.json): was skipped
+    // without a word when it was not a regular file, dropping the user's spec.
+    for fifo in [false, true] {
+        let sub = dir
+            .path()
+            .join(if fifo { "auto-fifo" } else { "auto-zero" });
+        std::fs::create_dir(&sub).unwrap();
+        let copy = sub.join("m.onnx");
+        std::fs::copy(&model, &copy).unwrap();
+        let (_, kind) = special(&sub, "m.onnx.json", fifo);
+        refused(
+            &["features", s(&images), "--model", s(&copy), "-o", s(&out)],
+            &["m.onnx.json", kind],
+        );
+    }
+    assert!(!out.exists(), "nothing written after an error");
 }
