@@ -276,3 +276,38 @@ pub fn run_measured(mut cmd: std::process::Command, timeout: std::time::Duration
         peak_rss_kib: hwm.unwrap_or(usage.ru_maxrss as u64),
     }
 }
+
+/// Makes a FIFO at `path` (opening it for reading blocks until a writer
+/// comes: what a reader of untrusted paths must never do).
+#[cfg(target_os = "linux")]
+pub fn mkfifo(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+}
+
+/// Asserts that the run of `geneval args` was refused as bad input: exit 2,
+/// an `error:` and a `hint:`, no panic, every one of `names` in the
+/// message, and a peak RSS under `bound_mib`.
+#[cfg(target_os = "linux")]
+pub fn assert_refused(args: &[&str], run: &Measured, names: &[&str], bound_mib: f64) {
+    let stderr = &run.stderr;
+    assert_eq!(run.code, Some(2), "geneval {args:?} should exit 2: {run:?}");
+    assert!(
+        stderr.contains("error:") && stderr.contains("hint:"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for name in names {
+        assert!(
+            stderr.contains(name),
+            "{args:?}: message lacks {name}: {stderr}"
+        );
+    }
+    assert!(
+        run.peak_rss_mib() < bound_mib,
+        "geneval {args:?} peaked at {:.1} MiB (bound {bound_mib} MiB): {stderr}",
+        run.peak_rss_mib()
+    );
+}
