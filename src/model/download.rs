@@ -201,6 +201,16 @@ pub fn download(
             format!("the connection closed after {total} of {announced} bytes"),
         ));
     }
+    finished(file, hasher, total)
+}
+
+/// The temporary file on disk (synced, so the hash names what was
+/// written) with its hash and length: the end of a download and of a copy.
+fn finished(
+    file: tempfile::NamedTempFile,
+    hasher: Sha256,
+    total: u64,
+) -> Result<Downloaded, ModelError> {
     file.as_file()
         .sync_all()
         .map_err(|e| io_error(file.path(), e))?;
@@ -244,14 +254,7 @@ pub fn copy_in(path: &Path, dir: &Path, limit: u64) -> Result<Downloaded, ModelE
         file.write_all(&buffer[..n])
             .map_err(|e| io_error(file.path(), e))?;
     }
-    file.as_file()
-        .sync_all()
-        .map_err(|e| io_error(file.path(), e))?;
-    Ok(Downloaded {
-        file,
-        sha256: hex(&hasher.finalize()),
-        bytes: total,
-    })
+    finished(file, hasher, total)
 }
 
 /// Deletes geneval's temporary files in `dir` not modified for
