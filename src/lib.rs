@@ -8,10 +8,11 @@
 pub mod backend;
 pub mod cli;
 pub mod commands;
+pub mod files;
 pub mod fs;
 pub mod gate;
 pub mod generate;
-pub mod input;
+pub mod images;
 pub mod model;
 pub mod onnx;
 pub mod pipeline;

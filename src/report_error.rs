@@ -3,7 +3,10 @@
 
 use crate::backend::runtime::RuntimeError;
 use crate::backend::BackendError;
-use crate::input::InputError;
+use crate::files::FileError;
+use crate::fs::read::ReadError;
+use crate::fs::WriteError;
+use crate::images::ImageError;
 use crate::pipeline::PipelineError;
 use crate::preprocess::PreprocessError;
 use geneval_metrics::MetricsError;
@@ -11,10 +14,21 @@ use geneval_metrics::MetricsError;
 /// The hint for the first error in the chain that has one.
 pub fn hint_for(error: &anyhow::Error) -> Option<String> {
     for cause in error.chain() {
-        if let Some(e) = cause.downcast_ref::<InputError>() {
+        if let Some(e) = cause.downcast_ref::<ImageError>() {
             if let Some(h) = e.hint() {
                 return Some(h.to_owned());
             }
+        }
+        if let Some(e) = cause.downcast_ref::<FileError>() {
+            if let Some(h) = e.hint() {
+                return Some(h.to_owned());
+            }
+        }
+        if let Some(e) = cause.downcast_ref::<ReadError>() {
+            return Some(e.hint().to_owned());
+        }
+        if let Some(e) = cause.downcast_ref::<WriteError>() {
+            return Some(e.hint().to_owned());
         }
         if let Some(e) = cause.downcast_ref::<MetricsError>() {
             return Some(metrics_hint(e).to_owned());

@@ -12,9 +12,9 @@ use std::cell::RefCell;
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
-use geneval::input::decode::{decode_bytes, DecodeOptions};
-use geneval::input::npy::{read_features, read_features_native, write_matrix_f32};
-use geneval::input::npz::{read_statistics, write_partial, PartialMetadata, StatisticsFile};
+use geneval::files::npy::{read_features, read_features_native, write_matrix_f32};
+use geneval::files::npz::{read_statistics, write_partial, PartialMetadata, StatisticsFile};
+use geneval::images::decode::{decode_bytes, DecodeOptions};
 use geneval::model::pth::{read_pth_bytes, Limits};
 use geneval::text::{read_texts, ModelConfig, TextTokenizer};
 use geneval_reports::render::{render, Format};
@@ -117,7 +117,7 @@ pub fn by_name(name: &str) -> Option<&'static Target> {
 static TARGETS: [Target; 17] = [
     Target {
         name: "npy",
-        about: "features .npy: input::npy::read_features_native and read_features (file)",
+        about: "features .npy: files::npy::read_features_native and read_features (file)",
         bound_text: "64 MiB + 16 × len",
         bound: linear,
         run: npy,
@@ -127,7 +127,7 @@ static TARGETS: [Target; 17] = [
     },
     Target {
         name: "npz",
-        about: "statistics .npz (zip of .npy): input::npz::read_statistics (file)",
+        about: "statistics .npz (zip of .npy): files::npz::read_statistics (file)",
         bound_text: "64 MiB + 2 × 1032 × len (deflate's largest ratio)",
         bound: inflating,
         run: npz,
@@ -167,7 +167,7 @@ static TARGETS: [Target; 17] = [
     },
     Target {
         name: "image_png",
-        about: "PNG through input::decode::decode_bytes (max_pixels 4 Mpx)",
+        about: "PNG through images::decode::decode_bytes (max_pixels 4 Mpx)",
         bound_text: "64 MiB + 16 × len + 64 MiB (16 × max_pixels)",
         bound: image_bound,
         run: image,
@@ -363,8 +363,8 @@ fn npy(bytes: &[u8]) -> Outcome {
         };
         let (rows, dim) = native.dim();
         let kind = match native {
-            geneval::input::npy::Features::F32(_) => "f32",
-            geneval::input::npy::Features::F64(_) => "f64",
+            geneval::files::npy::Features::F32(_) => "f32",
+            geneval::files::npy::Features::F64(_) => "f64",
         };
         drop(native);
         match read_features(path) {

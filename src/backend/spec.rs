@@ -135,12 +135,13 @@ impl SpecOverrides {
     /// bytes (a FIFO would block the open, a link to `/dev/zero` would fill
     /// memory).
     pub fn read(path: &Path) -> Result<SpecOverrides, BackendError> {
-        let bytes = crate::input::file::read_regular_limited(path, Some(SIDECAR_LIMIT)).map_err(
-            |source| BackendError::Io {
-                path: path.to_owned(),
-                source,
-            },
-        )?;
+        let bytes =
+            crate::fs::read::read_regular_limited(path, Some(SIDECAR_LIMIT)).map_err(|source| {
+                BackendError::Io {
+                    path: path.to_owned(),
+                    source,
+                }
+            })?;
         serde_json::from_slice(&bytes).map_err(|e| BackendError::Spec {
             path: path.to_owned(),
             message: e.to_string(),

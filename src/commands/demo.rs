@@ -19,8 +19,8 @@ use super::extraction::Extraction;
 use super::selfcheck::{self, default_model};
 use super::Outcome;
 use crate::cli::{DemoArgs, GlobalArgs, SelfcheckArgs};
+use crate::files::npz::write_statistics;
 use crate::generate::{self, GenerateOptions, ImageFormat};
-use crate::input::npz::write_statistics;
 use crate::pipeline::Want;
 use crate::record::{RecordBuilder, ResultRecord};
 

@@ -10,8 +10,8 @@ use crate::backend::SpecOverrides;
 use crate::backend::{builtin, FeatureExtractor, ModelSource, OnnxExtractor, OpenOptions};
 use crate::cli::ExtractArgs;
 use crate::commands::models::download_bar;
-use crate::input::decode::{DecodeOptions, DEFAULT_MAX_PIXELS};
-use crate::input::discover::{discover, list_file_path, DiscoverOptions};
+use crate::images::decode::{DecodeOptions, DEFAULT_MAX_PIXELS};
+use crate::images::discover::{discover, list_file_path, DiscoverOptions};
 use crate::model::{inception, registry};
 use crate::pipeline::batch::BatchRecipe;
 use crate::pipeline::{self, Collector, Report, Want};
@@ -340,7 +340,7 @@ pub fn feature_rows(
             .mapv(f64::from);
         Ok((rows, side.input_record()))
     } else {
-        let rows = crate::input::npy::read_features(path)
+        let rows = crate::files::npy::read_features(path)
             .with_context(|| format!("reading the {label} features"))?;
         let record = crate::record::input_record(
             path,

@@ -5,7 +5,7 @@
 use super::extraction::Extraction;
 use super::Outcome;
 use crate::cli::{FeaturesArgs, GlobalArgs};
-use crate::input::npy::write_matrix_f32;
+use crate::files::npy::write_matrix_f32;
 use crate::pipeline::Want;
 use crate::record::RecordBuilder;
 use anyhow::Result;

@@ -3,8 +3,8 @@
 use super::extraction::{is_images, Extraction};
 use super::Outcome;
 use crate::cli::{FidArgs, GlobalArgs};
-use crate::input::npy::Features;
-use crate::input::side::{load_fid_side, FidSide};
+use crate::files::npy::Features;
+use crate::files::side::{load_fid_side, FidSide};
 use crate::pipeline::Want;
 use crate::record::{input_record, InputRecord, RecordBuilder};
 use anyhow::{bail, Context, Result};

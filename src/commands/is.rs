@@ -3,7 +3,7 @@
 use super::extraction::{is_images, Extraction};
 use super::Outcome;
 use crate::cli::{GlobalArgs, IsArgs};
-use crate::input::npy::read_features;
+use crate::files::npy::read_features;
 use crate::pipeline::Want;
 use crate::record::{input_record, RecordBuilder};
 use anyhow::{Context, Result};

@@ -3,7 +3,7 @@
 
 use super::Outcome;
 use crate::cli::MergeArgs;
-use crate::input::npz::{
+use crate::files::npz::{
     read_statistics, write_partial, write_statistics, PartialMetadata, StatisticsFile,
 };
 use crate::record::{input_record, RecordBuilder};

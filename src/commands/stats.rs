@@ -5,8 +5,8 @@
 use super::extraction::{is_images, Extraction};
 use super::Outcome;
 use crate::cli::{GlobalArgs, StatsArgs};
-use crate::input::npy::read_features_native;
-use crate::input::npz::{write_partial, write_statistics, PartialMetadata};
+use crate::files::npy::read_features_native;
+use crate::files::npz::{write_partial, write_statistics, PartialMetadata};
 use crate::pipeline::Want;
 use crate::record::{input_record, RecordBuilder};
 use anyhow::{Context, Result};

@@ -230,7 +230,7 @@ pub fn load(path: &Path) -> Result<LoadedConfig, GateError> {
         path: path.to_owned(),
         message,
     };
-    let bytes = crate::input::file::read_regular_limited(path, Some(CONFIG_LIMIT))
+    let bytes = crate::fs::read::read_regular_limited(path, Some(CONFIG_LIMIT))
         .map_err(|e| error(e.to_string()))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         error(format!(

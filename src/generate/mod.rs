@@ -18,9 +18,10 @@ mod rng;
 pub use disturb::{apply, contaminated, Disturbance, DisturbanceError, DisturbanceKind};
 pub use render::{render_contaminant, FAMILY_NAMES, SHAPE_FAMILIES};
 
-use crate::input::decode::{decode_file, DecodeOptions};
-use crate::input::discover::{discover, DiscoverOptions};
-use crate::input::InputError;
+use crate::fs::WriteError;
+use crate::images::decode::{decode_file, DecodeOptions};
+use crate::images::discover::{discover, DiscoverOptions};
+use crate::images::ImageError;
 use image::RgbImage;
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -244,9 +245,12 @@ pub enum GenerateError {
         /// The output they share.
         output: PathBuf,
     },
-    /// Reading an input or writing an output failed.
+    /// Reading an input image failed.
     #[error(transparent)]
-    Input(#[from] InputError),
+    Image(#[from] ImageError),
+    /// Writing an output failed.
+    #[error(transparent)]
+    Write(#[from] WriteError),
 }
 
 impl GenerateError {
@@ -263,7 +267,8 @@ impl GenerateError {
             Self::NameClash { .. } => {
                 Some("outputs are PNG files named by the inputs' stems; rename one input".into())
             }
-            Self::Input(e) => e.hint().map(str::to_owned),
+            Self::Image(e) => e.hint().map(str::to_owned),
+            Self::Write(e) => Some(e.hint().to_owned()),
         }
     }
 }

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::backend::{Layout, ModelSpec};
-use crate::input::decode::{decode_file, DecodeOptions};
-use crate::input::InputError;
+use crate::images::decode::{decode_file, DecodeOptions};
+use crate::images::ImageError;
 use crate::preprocess::{Preprocessor, RgbView};
 
 /// How to turn files into model input.
@@ -58,7 +58,7 @@ pub struct Batch {
     /// The paths whose images are in `data`, in order.
     pub paths: Vec<PathBuf>,
     /// Files skipped (only with `skip_bad`).
-    pub skipped: Vec<InputError>,
+    pub skipped: Vec<ImageError>,
     /// CPU seconds spent decoding, summed over workers.
     pub decode_s: f64,
     /// CPU seconds spent resizing and normalising, summed over workers.
@@ -66,7 +66,7 @@ pub struct Batch {
 }
 
 struct Slot {
-    result: Result<(), InputError>,
+    result: Result<(), ImageError>,
     decode_s: f64,
     preprocess_s: f64,
 }
@@ -85,7 +85,7 @@ fn fill_one(recipe: &BatchRecipe, path: &std::path::Path, out: &mut [f32]) -> Sl
     };
     let decode_s = start.elapsed().as_secs_f64();
     let start = Instant::now();
-    let result = preprocess_one(recipe, &image, out).map_err(|reason| InputError::BadImage {
+    let result = preprocess_one(recipe, &image, out).map_err(|reason| ImageError::BadImage {
         path: path.to_owned(),
         reason,
     });
@@ -145,7 +145,7 @@ fn preprocess_one(
 
 /// Decodes and preprocesses `paths` into one batch. Without `skip_bad` the
 /// first failure (in path order) is returned.
-pub fn fill(recipe: &BatchRecipe, paths: &[PathBuf]) -> Result<Batch, InputError> {
+pub fn fill(recipe: &BatchRecipe, paths: &[PathBuf]) -> Result<Batch, ImageError> {
     let per = recipe.image_len();
     let mut data = vec![0.0f32; paths.len() * per];
     let slots: Vec<Slot> = data

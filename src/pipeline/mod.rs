@@ -12,7 +12,7 @@ use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
 use crate::backend::{BackendError, FeatureExtractor};
-use crate::input::InputError;
+use crate::images::ImageError;
 use batch::{fill, Batch, BatchRecipe};
 pub use collect::{Collector, Want};
 
@@ -24,7 +24,7 @@ pub const BATCHES_IN_FLIGHT: usize = 2;
 pub enum PipelineError {
     /// An image could not be read (without `--skip-bad`).
     #[error(transparent)]
-    Input(#[from] InputError),
+    Input(#[from] ImageError),
     /// The model failed.
     #[error(transparent)]
     Backend(#[from] BackendError),
@@ -89,7 +89,7 @@ pub struct Report {
     /// Images that went through the model.
     pub images: usize,
     /// Files skipped with `skip_bad`, in path order.
-    pub skipped: Vec<InputError>,
+    pub skipped: Vec<ImageError>,
     /// Stage times.
     pub timing: Timing,
 }
@@ -109,7 +109,7 @@ pub fn run(
     let start = Instant::now();
     let mut report = Report::default();
     std::thread::scope(|scope| -> Result<(), PipelineError> {
-        let (sender, receiver) = sync_channel::<Result<Batch, InputError>>(BATCHES_IN_FLIGHT);
+        let (sender, receiver) = sync_channel::<Result<Batch, ImageError>>(BATCHES_IN_FLIGHT);
         scope.spawn(move || {
             for chunk in paths.chunks(batch_size) {
                 let batch = fill(recipe, chunk);

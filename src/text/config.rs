@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::input::MODEL_FILE_LIMIT;
 use super::TextError;
-use crate::input::file::read_regular_limited;
+use crate::fs::read::read_regular_limited;
 
 /// ONNX file names looked for in a model folder, in order.
 pub const MODEL_FILE_NAMES: [&str; 3] = [

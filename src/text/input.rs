@@ -19,7 +19,7 @@ pub(super) const MODEL_FILE_LIMIT: u64 = 256 << 20;
 /// `corpus.txt`) never ends and would fill memory, and opening a FIFO blocks
 /// until something writes to it.
 fn read(path: &Path) -> Result<Vec<u8>, TextError> {
-    crate::input::file::read_regular_limited(path, None).map_err(|e| TextError::Read {
+    crate::fs::read::read_regular_limited(path, None).map_err(|e| TextError::Read {
         path: path.to_owned(),
         message: e.to_string(),
     })

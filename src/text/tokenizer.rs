@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::input::MODEL_FILE_LIMIT;
 use super::TextError;
-use crate::input::file::read_regular_limited;
+use crate::fs::read::read_regular_limited;
 
 /// A Hugging Face tokenizer (`tokenizer.json`), with the ids that the
 /// Python `tokenizers` package gives.

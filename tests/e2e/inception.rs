@@ -8,8 +8,8 @@
 
 use crate::common::*;
 use geneval::backend::{FeatureExtractor, ModelSource, OnnxExtractor, OpenOptions, SpecOverrides};
-use geneval::input::decode::DecodeOptions;
-use geneval::input::discover::{discover, DiscoverOptions};
+use geneval::images::decode::DecodeOptions;
+use geneval::images::discover::{discover, DiscoverOptions};
 use geneval::model::{inception, seeded};
 use geneval::pipeline::{self, batch::BatchRecipe, Collector, Want};
 use geneval::preprocess::{Preprocessor, ResizeMode};

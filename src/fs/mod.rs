@@ -9,21 +9,49 @@
 //!
 //! [`same_file`] is how commands refuse to write over one of their own
 //! inputs (`report r.json -o r.json`, `--record` naming an input).
+//! [`read`] is the other direction: reading untrusted paths whole, regular
+//! files only.
 
-use crate::input::error::InputError;
+pub mod read;
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-/// Writes `path` atomically with `write`, which gets a buffered file.
-pub fn write_atomically<F>(path: &Path, write: F) -> Result<(), InputError>
+/// An output that could not be written; the previous file, if any, is
+/// still there.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {reason}")]
+pub struct WriteError {
+    /// The output.
+    pub path: std::path::PathBuf,
+    /// Why.
+    pub reason: String,
+}
+
+impl WriteError {
+    /// A write error for `path`.
+    pub fn new(path: &Path, reason: impl ToString) -> Self {
+        WriteError {
+            path: path.to_owned(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// What the user can do about it, printed after the error as `hint:`.
+    pub fn hint(&self) -> &'static str {
+        "check that the output folder exists and is writable"
+    }
+}
+
+/// Writes `path` atomically with `write`, which gets a buffered file. Its
+/// error type is the caller's, so a writer can fail with its own errors.
+pub fn write_atomically<F, E>(path: &Path, write: F) -> Result<(), E>
 where
-    F: FnOnce(&mut BufWriter<&mut File>) -> Result<(), InputError>,
+    F: FnOnce(&mut BufWriter<&mut File>) -> Result<(), E>,
+    E: From<WriteError>,
 {
-    let fail = |reason: String| InputError::Write {
-        path: path.to_owned(),
-        reason,
-    };
+    let fail = |reason: String| E::from(WriteError::new(path, reason));
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -116,12 +144,9 @@ fn resolved(path: &Path) -> Option<std::path::PathBuf> {
 }
 
 /// Writes bytes atomically.
-pub fn write_bytes_atomically(path: &Path, bytes: &[u8]) -> Result<(), InputError> {
+pub fn write_bytes_atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     write_atomically(path, |w| {
-        w.write_all(bytes).map_err(|e| InputError::Write {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        })
+        w.write_all(bytes).map_err(|e| WriteError::new(path, e))
     })
 }
 
@@ -157,12 +182,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.txt");
         std::fs::write(&path, b"old").unwrap();
-        let err = write_atomically(&path, |_| {
-            Err(InputError::Write {
-                path: path.clone(),
-                reason: "simulated".into(),
-            })
-        });
+        let err = write_atomically(&path, |_| Err(WriteError::new(&path, "simulated")));
         assert!(err.is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"old");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);

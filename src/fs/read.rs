@@ -6,15 +6,57 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::InputError;
+/// A path that cannot be read as a whole regular file. Image and
+/// statistics readers wrap it in their own error types (transparently, so the
+/// message is the same everywhere).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be opened or read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A device, FIFO, socket or folder where a file was expected.
+    #[error("{path} is {kind}, not a regular file")]
+    NotARegularFile {
+        /// The path.
+        path: std::path::PathBuf,
+        /// What it is, in words.
+        kind: &'static str,
+    },
+    /// Nothing at the path.
+    #[error("{path} does not exist")]
+    MissingPath {
+        /// The path.
+        path: std::path::PathBuf,
+    },
+}
+
+impl ReadError {
+    /// What the user can do about it, printed after the error as `hint:`.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            Self::Io { .. } => "check that the path exists and is readable",
+            Self::NotARegularFile { .. } => {
+                "give a regular file (a symbolic link to one is fine); devices, FIFOs and sockets are never read"
+            }
+            Self::MissingPath { .. } => {
+                "give a folder of images, a list file as @list.txt, or a statistics/features file"
+            }
+        }
+    }
+}
 
 /// Reads a whole regular file.
 ///
 /// Anything else is refused before it is opened: `/dev/zero` (or a link to
 /// it named `x.npy`) never ends, and opening a FIFO blocks until something
 /// writes to it.
-pub fn read_regular(path: &Path) -> Result<Vec<u8>, InputError> {
-    let io = |source| InputError::Io {
+pub fn read_regular(path: &Path) -> Result<Vec<u8>, ReadError> {
+    let io = |source| ReadError::Io {
         path: path.to_owned(),
         source,
     };
@@ -24,7 +66,7 @@ pub fn read_regular(path: &Path) -> Result<Vec<u8>, InputError> {
     let mut bytes = Vec::new();
     bytes
         .try_reserve_exact(usize::try_from(len).unwrap_or(usize::MAX))
-        .map_err(|_| InputError::Io {
+        .map_err(|_| ReadError::Io {
             path: path.to_owned(),
             source: std::io::Error::new(
                 std::io::ErrorKind::OutOfMemory,
@@ -87,14 +129,14 @@ pub fn read_regular_limited(path: &Path, limit: Option<u64>) -> std::io::Result<
 
 /// Refuses anything but a regular file (symbolic links are followed), naming
 /// what it is.
-pub fn ensure_regular_file(path: &Path) -> Result<(), InputError> {
-    let meta = std::fs::metadata(path).map_err(|source| InputError::Io {
+pub fn ensure_regular_file(path: &Path) -> Result<(), ReadError> {
+    let meta = std::fs::metadata(path).map_err(|source| ReadError::Io {
         path: path.to_owned(),
         source,
     })?;
     match special_file_kind(&meta) {
         None => Ok(()),
-        Some(kind) => Err(InputError::NotARegularFile {
+        Some(kind) => Err(ReadError::NotARegularFile {
             path: path.to_owned(),
             kind,
         }),

@@ -36,7 +36,7 @@ use mozjpeg::decompress::DecompressStarted;
 use mozjpeg::{ColorSpace, ColorSpaceExt, Decompress};
 
 use super::decode::DecodeOptions;
-use super::InputError;
+use super::ImageError;
 
 /// Whether Pillow's JPEG plugin claims these bytes (its `_accept`).
 pub(crate) fn is_jpeg(bytes: &[u8]) -> bool {
@@ -48,7 +48,7 @@ pub(crate) fn decode_jpeg(
     bytes: &[u8],
     path: &Path,
     options: &DecodeOptions,
-) -> Result<RgbImage, InputError> {
+) -> Result<RgbImage, ImageError> {
     let ran_out = Cell::new(false);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         decode_unguarded(bytes, &ran_out, options.max_pixels)
@@ -93,24 +93,24 @@ impl Failure {
         }
     }
 
-    fn into_error(self, path: &Path) -> InputError {
+    fn into_error(self, path: &Path) -> ImageError {
         let path = path.to_path_buf();
         match self {
-            Self::Truncated => InputError::BadImage {
+            Self::Truncated => ImageError::BadImage {
                 path,
                 reason: "truncated JPEG: the data ends before the last row \
                          (Pillow refuses it too, unless LOAD_TRUNCATED_IMAGES is set)"
                     .to_string(),
             },
-            Self::Components(n) => InputError::NotAnImage {
+            Self::Components(n) => ImageError::NotAnImage {
                 path,
                 reason: format!("a JPEG with {n} components, which Pillow does not open"),
             },
-            Self::Unsupported(message) => InputError::NotAnImage {
+            Self::Unsupported(message) => ImageError::NotAnImage {
                 path,
                 reason: format!("a JPEG variant geneval does not decode: {message}"),
             },
-            Self::Corrupt(message) => InputError::BadImage {
+            Self::Corrupt(message) => ImageError::BadImage {
                 path,
                 reason: format!("corrupt JPEG: {message}"),
             },
@@ -118,7 +118,7 @@ impl Failure {
                 width,
                 height,
                 limit,
-            } => InputError::TooManyPixels {
+            } => ImageError::TooManyPixels {
                 path,
                 width,
                 height,

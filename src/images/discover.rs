@@ -25,7 +25,8 @@ use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::InputError;
+use super::ImageError;
+use crate::fs::read::ReadError;
 
 /// pytorch-fid 0.3's `IMAGE_EXTENSIONS`, sorted; matched case-insensitively.
 pub const IMAGE_EXTENSIONS: [&str; 9] = [
@@ -48,7 +49,7 @@ pub fn has_image_extension(path: &Path) -> bool {
 
 /// The images a command-line side names: `@list.txt` is a list file, anything
 /// else a folder.
-pub fn discover(side: &Path, options: DiscoverOptions) -> Result<Vec<PathBuf>, InputError> {
+pub fn discover(side: &Path, options: DiscoverOptions) -> Result<Vec<PathBuf>, ImageError> {
     match list_file_path(side) {
         Some(list) => read_list(&list),
         None => discover_folder(side, options),
@@ -64,21 +65,22 @@ pub fn list_file_path(side: &Path) -> Option<PathBuf> {
 pub fn discover_folder(
     folder: &Path,
     options: DiscoverOptions,
-) -> Result<Vec<PathBuf>, InputError> {
+) -> Result<Vec<PathBuf>, ImageError> {
     if !folder.exists() {
-        return Err(InputError::MissingPath {
+        return Err(ReadError::MissingPath {
             path: folder.to_path_buf(),
-        });
+        }
+        .into());
     }
     let mut found = Found::default();
     walk(folder, options.recursive, &mut found)?;
     if found.images.is_empty() {
         if found.other_files == 0 && found.subfolders == 0 && found.special_files == 0 {
-            return Err(InputError::EmptyFolder {
+            return Err(ImageError::EmptyFolder {
                 path: folder.to_path_buf(),
             });
         }
-        return Err(InputError::NoImages {
+        return Err(ImageError::NoImages {
             path: folder.to_path_buf(),
             other_files: found.other_files,
             subfolders: if options.recursive {
@@ -103,15 +105,15 @@ struct Found {
     special_files: usize,
 }
 
-fn walk(folder: &Path, recursive: bool, found: &mut Found) -> Result<(), InputError> {
-    let io = |source| InputError::Io {
+fn walk(folder: &Path, recursive: bool, found: &mut Found) -> Result<(), ImageError> {
+    let io = |source| ReadError::Io {
         path: folder.to_path_buf(),
         source,
     };
     for entry in fs::read_dir(folder).map_err(io)? {
         let entry = entry.map_err(io)?;
         let path = entry.path();
-        let file_type = entry.file_type().map_err(|source| InputError::Io {
+        let file_type = entry.file_type().map_err(|source| ReadError::Io {
             path: path.clone(),
             source,
         })?;
@@ -155,17 +157,17 @@ fn walk(folder: &Path, recursive: bool, found: &mut Found) -> Result<(), InputEr
 /// be an existing file (its extension is not checked: decoding reads content).
 /// The list itself must be a regular file: `@/dev/zero` would be read
 /// forever (zeros are valid UTF-8), and a FIFO blocks until written to.
-pub fn read_list(list: &Path) -> Result<Vec<PathBuf>, InputError> {
+pub fn read_list(list: &Path) -> Result<Vec<PathBuf>, ImageError> {
     if list.exists() {
-        super::file::ensure_regular_file(list)?;
+        crate::fs::read::ensure_regular_file(list)?;
     }
     let text = fs::read_to_string(list).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
-            InputError::MissingPath {
+            ReadError::MissingPath {
                 path: list.to_path_buf(),
             }
         } else {
-            InputError::Io {
+            ReadError::Io {
                 path: list.to_path_buf(),
                 source,
             }
@@ -185,7 +187,7 @@ pub fn read_list(list: &Path) -> Result<Vec<PathBuf>, InputError> {
             Err(_) => Some("does not exist"),
         };
         if let Some(reason) = reason {
-            return Err(InputError::BadListEntry {
+            return Err(ImageError::BadListEntry {
                 list: list.to_path_buf(),
                 line: index + 1,
                 path,
@@ -195,7 +197,7 @@ pub fn read_list(list: &Path) -> Result<Vec<PathBuf>, InputError> {
         paths.push(path);
     }
     if paths.is_empty() {
-        return Err(InputError::EmptyList {
+        return Err(ImageError::EmptyList {
             path: list.to_path_buf(),
         });
     }
@@ -303,7 +305,7 @@ mod tests {
         assert!(
             matches!(
                 error,
-                InputError::NoImages {
+                ImageError::NoImages {
                     special_files: 2,
                     other_files: 0,
                     ..
@@ -336,13 +338,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nope");
         let error = discover(&missing, DiscoverOptions::default()).unwrap_err();
-        assert!(matches!(error, InputError::MissingPath { .. }), "{error:?}");
+        assert!(
+            matches!(error, ImageError::Read(ReadError::MissingPath { .. })),
+            "{error:?}"
+        );
         assert!(error.to_string().contains("nope"));
 
         let empty = dir.path().join("empty");
         fs::create_dir(&empty).unwrap();
         let error = discover(&empty, DiscoverOptions::default()).unwrap_err();
-        assert!(matches!(error, InputError::EmptyFolder { .. }), "{error:?}");
+        assert!(matches!(error, ImageError::EmptyFolder { .. }), "{error:?}");
         assert!(error.to_string().contains("empty"));
 
         let other = dir.path().join("other");
@@ -352,7 +357,7 @@ mod tests {
         assert!(
             matches!(
                 error,
-                InputError::NoImages {
+                ImageError::NoImages {
                     other_files: 2,
                     subfolders: 0,
                     ..
@@ -374,7 +379,7 @@ mod tests {
         touch(&nested.join("inner/a.png"));
         let error = discover(&nested, DiscoverOptions::default()).unwrap_err();
         assert!(
-            matches!(error, InputError::NoImages { subfolders: 1, .. }),
+            matches!(error, ImageError::NoImages { subfolders: 1, .. }),
             "{error:?}"
         );
         assert!(error.to_string().contains("--recursive"));
@@ -422,7 +427,7 @@ mod tests {
         fs::write(&list, "a.png\n# comment\nmissing.png\n").unwrap();
         let error = read_list(&list).unwrap_err();
         match &error {
-            InputError::BadListEntry {
+            ImageError::BadListEntry {
                 line, path, reason, ..
             } => {
                 assert_eq!((*line, *reason), (3, "does not exist"));
@@ -437,7 +442,7 @@ mod tests {
         assert!(
             matches!(
                 error,
-                InputError::BadListEntry {
+                ImageError::BadListEntry {
                     reason: "is not a file",
                     ..
                 }
@@ -447,24 +452,27 @@ mod tests {
 
         fs::write(&list, "\n# nothing\n  \n").unwrap();
         let error = read_list(&list).unwrap_err();
-        assert!(matches!(error, InputError::EmptyList { .. }), "{error:?}");
+        assert!(matches!(error, ImageError::EmptyList { .. }), "{error:?}");
 
         // A list that is a device is refused unread (it would never end).
         let error = discover(Path::new("@/dev/zero"), DiscoverOptions::default()).unwrap_err();
         assert!(
             matches!(
                 error,
-                InputError::NotARegularFile {
+                ImageError::Read(ReadError::NotARegularFile {
                     kind: "a device",
                     ..
-                }
+                })
             ),
             "{error:?}"
         );
 
         let error =
             discover(Path::new("@/no/such/list.txt"), DiscoverOptions::default()).unwrap_err();
-        assert!(matches!(error, InputError::MissingPath { .. }), "{error:?}");
+        assert!(
+            matches!(error, ImageError::Read(ReadError::MissingPath { .. })),
+            "{error:?}"
+        );
         assert!(error.to_string().contains("/no/such/list.txt"));
     }
 

@@ -10,7 +10,8 @@
 //! abort the process. [`check_declared_size`] compares what the header
 //! declares with the bytes that follow it before ndarray-npy sees the file.
 
-use super::error::InputError;
+use super::error::FileError;
+use crate::fs::WriteError;
 use ndarray::{Array, ArrayD, Dimension};
 use ndarray_npy::{ReadNpyError, ReadNpyExt};
 use std::path::Path;
@@ -114,8 +115,8 @@ fn plain_item_size(descr: &str) -> Option<u64> {
 
 /// Refuses an array whose header declares more data than `bytes` holds
 /// after it: checked before ndarray-npy reserves memory from the header.
-pub fn check_declared_size(bytes: &[u8], path: &Path, key: &str) -> Result<NpyHeader, InputError> {
-    let header = read_header(bytes).map_err(|reason| InputError::BadArray {
+pub fn check_declared_size(bytes: &[u8], path: &Path, key: &str) -> Result<NpyHeader, FileError> {
+    let header = read_header(bytes).map_err(|reason| FileError::BadArray {
         path: path.to_owned(),
         key: key.to_owned(),
         reason,
@@ -125,7 +126,7 @@ pub fn check_declared_size(bytes: &[u8], path: &Path, key: &str) -> Result<NpyHe
     // before it allocates anything.
     let declared = header.data_bytes();
     if header.item_size.is_some() && declared.is_none_or(|d| d > present) {
-        return Err(InputError::DeclaredTooLarge {
+        return Err(FileError::DeclaredTooLarge {
             path: path.to_owned(),
             key: key.to_owned(),
             shape: header.shape,
@@ -138,8 +139,8 @@ pub fn check_declared_size(bytes: &[u8], path: &Path, key: &str) -> Result<NpyHe
 }
 
 /// Parses `.npy` bytes as an f64 array of any rank.
-pub fn parse_f64(bytes: &[u8], path: &Path, key: &str) -> Result<ArrayD<f64>, InputError> {
-    let bad = |reason: String| InputError::BadArray {
+pub fn parse_f64(bytes: &[u8], path: &Path, key: &str) -> Result<ArrayD<f64>, FileError> {
+    let bad = |reason: String| FileError::BadArray {
         path: path.to_owned(),
         key: key.to_owned(),
         reason,
@@ -176,10 +177,10 @@ pub fn with_rank<D: Dimension>(
     path: &Path,
     key: &str,
     expected: &str,
-) -> Result<Array<f64, D>, InputError> {
+) -> Result<Array<f64, D>, FileError> {
     let shape = a.shape().to_vec();
     a.into_dimensionality::<D>()
-        .map_err(|_| InputError::WrongShape {
+        .map_err(|_| FileError::WrongShape {
             path: path.to_owned(),
             key: key.to_owned(),
             found: shape,
@@ -187,9 +188,9 @@ pub fn with_rank<D: Dimension>(
         })
 }
 
-/// Reads a whole regular file (see [`super::file::read_regular`]).
-pub fn read_bytes(path: &Path) -> Result<Vec<u8>, InputError> {
-    super::file::read_regular(path)
+/// Reads a whole regular file (see [`crate::fs::read::read_regular`]).
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, FileError> {
+    Ok(crate::fs::read::read_regular(path)?)
 }
 
 /// A feature matrix in the float type it was stored in.
@@ -232,18 +233,18 @@ impl Features {
 
 /// Reads an `N × D` features `.npy` keeping its float type; values are not
 /// checked here (the statistics check them as they stream).
-pub fn read_features_native(path: &Path) -> Result<Features, InputError> {
+pub fn read_features_native(path: &Path) -> Result<Features, FileError> {
     let bytes = read_bytes(path)?;
     let key = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let bad = |reason: String| InputError::BadArray {
+    let bad = |reason: String| FileError::BadArray {
         path: path.to_owned(),
         key: key.clone(),
         reason,
     };
-    let shape_error = |shape: &[usize]| InputError::WrongShape {
+    let shape_error = |shape: &[usize]| FileError::WrongShape {
         path: path.to_owned(),
         key: key.clone(),
         found: shape.to_vec(),
@@ -276,9 +277,9 @@ pub fn read_features_native(path: &Path) -> Result<Features, InputError> {
 /// Refuses an `N × D` matrix without rows or without columns: with D = 0
 /// every distance is 0, so `fid` would print `FID: 0` for a file that holds
 /// no features at all.
-pub fn ensure_not_empty(shape: &[usize], path: &Path, key: &str) -> Result<(), InputError> {
+pub fn ensure_not_empty(shape: &[usize], path: &Path, key: &str) -> Result<(), FileError> {
     if shape.contains(&0) {
-        return Err(InputError::EmptyArray {
+        return Err(FileError::EmptyArray {
             path: path.to_owned(),
             key: key.to_owned(),
             shape: shape.to_vec(),
@@ -288,7 +289,7 @@ pub fn ensure_not_empty(shape: &[usize], path: &Path, key: &str) -> Result<(), I
 }
 
 /// Reads an `N × D` features `.npy` (float32 or float64, C or Fortran order).
-pub fn read_features(path: &Path) -> Result<ndarray::Array2<f64>, InputError> {
+pub fn read_features(path: &Path) -> Result<ndarray::Array2<f64>, FileError> {
     let bytes = read_bytes(path)?;
     let key = path
         .file_name()
@@ -298,7 +299,7 @@ pub fn read_features(path: &Path) -> Result<ndarray::Array2<f64>, InputError> {
     let features: ndarray::Array2<f64> = with_rank(array, path, &key, "N x D (2 dimensions)")?;
     ensure_not_empty(features.shape(), path, &key)?;
     geneval_metrics::finite::ensure_finite_matrix("features", features.view()).map_err(
-        |source| InputError::Invalid {
+        |source| FileError::Invalid {
             path: path.to_owned(),
             source,
         },
@@ -307,19 +308,18 @@ pub fn read_features(path: &Path) -> Result<ndarray::Array2<f64>, InputError> {
 }
 /// Writes a float32 matrix as `.npy` (what numpy's `np.save` writes for
 /// float32), atomically.
-pub fn write_matrix_f32(path: &Path, rows: &ndarray::Array2<f32>) -> Result<(), InputError> {
+pub fn write_matrix_f32(path: &Path, rows: &ndarray::Array2<f32>) -> Result<(), FileError> {
     use ndarray_npy::WriteNpyExt;
     crate::fs::write_atomically(path, |file| {
-        rows.write_npy(file).map_err(|e| InputError::Write {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        })
+        rows.write_npy(file)
+            .map_err(|e| FileError::from(WriteError::new(path, e)))
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fs::read::ReadError;
 
     /// A version-1.0 header for `descr` and `shape` (a Python tuple).
     fn header(descr: &str, shape: &str) -> Vec<u8> {
@@ -343,7 +343,7 @@ mod tests {
             bytes.extend([0u8; 24]);
             let error = parse_f64(&bytes, path, "huge.npy").unwrap_err();
             match &error {
-                InputError::DeclaredTooLarge {
+                FileError::DeclaredTooLarge {
                     declared: d,
                     present,
                     ..
@@ -362,7 +362,7 @@ mod tests {
         assert_eq!(parse_f64(&bytes, path, "k").unwrap().shape(), [2, 3]);
         let error = parse_f64(&bytes[..bytes.len() - 1], path, "k").unwrap_err();
         assert!(
-            matches!(error, InputError::DeclaredTooLarge { present: 47, .. }),
+            matches!(error, FileError::DeclaredTooLarge { present: 47, .. }),
             "{error:?}"
         );
     }
@@ -428,10 +428,10 @@ mod tests {
             let path = dir.path().join(format!("{}x{}.npy", shape.0, shape.1));
             ndarray_npy::write_npy(&path, &ndarray::Array2::<f32>::zeros(shape)).unwrap();
             let error = read_features_native(&path).unwrap_err();
-            assert!(matches!(error, InputError::EmptyArray { .. }), "{error:?}");
+            assert!(matches!(error, FileError::EmptyArray { .. }), "{error:?}");
             assert!(error.to_string().contains("holds no values"), "{error}");
             let error = read_features(&path).unwrap_err();
-            assert!(matches!(error, InputError::EmptyArray { .. }), "{error:?}");
+            assert!(matches!(error, FileError::EmptyArray { .. }), "{error:?}");
         }
     }
 
@@ -445,10 +445,10 @@ mod tests {
         assert!(
             matches!(
                 error,
-                InputError::NotARegularFile {
+                FileError::Read(ReadError::NotARegularFile {
                     kind: "a device",
                     ..
-                }
+                })
             ),
             "{error:?}"
         );

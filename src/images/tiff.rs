@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use super::InputError;
+use super::ImageError;
 
 /// At most this many directories are walked (a chain can loop).
 const MAX_DIRECTORIES: usize = 64;
@@ -22,7 +22,7 @@ const MAX_DIRECTORIES: usize = 64;
 /// Anything this check cannot follow (a bad header, an offset past the end,
 /// a loop) is left to the decoder, which reports it as a bad image: only
 /// sizes are judged here.
-pub fn check_declared_sizes(bytes: &[u8], path: &Path) -> Result<(), InputError> {
+pub fn check_declared_sizes(bytes: &[u8], path: &Path) -> Result<(), ImageError> {
     let big_endian = match bytes.get(..2) {
         Some(b"II") => false,
         Some(b"MM") => true,
@@ -71,7 +71,7 @@ pub fn check_declared_sizes(bytes: &[u8], path: &Path) -> Result<(), InputError>
             };
             let declared = u128::from(count) * u128::from(value_size(kind));
             if declared > u128::from(file_len) {
-                return Err(InputError::BadImage {
+                return Err(ImageError::BadImage {
                     path: path.to_path_buf(),
                     reason: format!(
                         "TIFF tag {tag} declares {count} values ({declared} bytes), more than the whole file ({file_len} bytes)"

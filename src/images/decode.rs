@@ -28,11 +28,12 @@
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
 use rayon::prelude::*;
 
 use super::jpeg;
-use super::InputError;
+use super::ImageError;
+use crate::fs::read::ReadError;
 
 /// Pillow's `Image.MAX_IMAGE_PIXELS`: over this Pillow warns.
 pub const PILLOW_MAX_IMAGE_PIXELS: u64 = 89_478_485;
@@ -75,13 +76,13 @@ pub fn max_file_bytes(max_pixels: u64) -> u64 {
 ///
 /// Only regular files are read (a FIFO would block, a device never end),
 /// and at most [`max_file_bytes`] of them.
-pub fn decode_file(path: &Path, options: &DecodeOptions) -> Result<RgbImage, InputError> {
+pub fn decode_file(path: &Path, options: &DecodeOptions) -> Result<RgbImage, ImageError> {
     use std::io::Read;
-    let io = |source| InputError::Io {
+    let io = |source| ReadError::Io {
         path: path.to_path_buf(),
         source,
     };
-    super::file::ensure_regular_file(path)?;
+    crate::fs::read::ensure_regular_file(path)?;
     let limit = max_file_bytes(options.max_pixels);
     let file = std::fs::File::open(path).map_err(io)?;
     let size_hint = file.metadata().map_err(io)?.len().min(limit);
@@ -90,7 +91,7 @@ pub fn decode_file(path: &Path, options: &DecodeOptions) -> Result<RgbImage, Inp
         .read_to_end(&mut bytes)
         .map_err(io)?;
     if bytes.len() as u64 > limit {
-        return Err(InputError::FileTooLarge {
+        return Err(ImageError::FileTooLarge {
             path: path.to_path_buf(),
             limit,
             max_pixels: options.max_pixels,
@@ -104,9 +105,9 @@ pub fn decode_bytes(
     bytes: &[u8],
     path: &Path,
     options: &DecodeOptions,
-) -> Result<RgbImage, InputError> {
+) -> Result<RgbImage, ImageError> {
     if bytes.is_empty() {
-        return Err(InputError::EmptyFile {
+        return Err(ImageError::EmptyFile {
             path: path.to_path_buf(),
         });
     }
@@ -115,12 +116,12 @@ pub fn decode_bytes(
     }
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|e| InputError::BadImage {
+        .map_err(|e| ImageError::BadImage {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
     if reader.format().is_none() {
-        return Err(InputError::NotAnImage {
+        return Err(ImageError::NotAnImage {
             path: path.to_path_buf(),
             reason: "unrecognised content".to_string(),
         });
@@ -138,7 +139,7 @@ pub fn decode_bytes(
     let (width, height) = decoder.dimensions();
     let pixels = u64::from(width) * u64::from(height);
     if pixels > options.max_pixels {
-        return Err(InputError::TooManyPixels {
+        return Err(ImageError::TooManyPixels {
             path: path.to_path_buf(),
             width,
             height,
@@ -147,29 +148,29 @@ pub fn decode_bytes(
         });
     }
     let image = DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(e, path))?;
-    to_rgb_like_pillow(image).ok_or_else(|| InputError::NotAnImage {
+    to_rgb_like_pillow(image).ok_or_else(|| ImageError::NotAnImage {
         path: path.to_path_buf(),
         reason: "floating-point pixels, which Pillow's convert('RGB') does not read either"
             .to_string(),
     })
 }
 
-fn map_image_error(error: ImageError, path: &Path) -> InputError {
+fn map_image_error(error: image::ImageError, path: &Path) -> ImageError {
     let path = path.to_path_buf();
     match error {
-        ImageError::Unsupported(e) => InputError::NotAnImage {
+        image::ImageError::Unsupported(e) => ImageError::NotAnImage {
             path,
             reason: e.to_string(),
         },
-        ImageError::Limits(e) => InputError::BadImage {
+        image::ImageError::Limits(e) => ImageError::BadImage {
             path,
             reason: format!("over the decoder's memory limit ({e})"),
         },
-        ImageError::IoError(e) => InputError::BadImage {
+        image::ImageError::IoError(e) => ImageError::BadImage {
             path,
             reason: format!("truncated or unreadable ({e})"),
         },
-        other => InputError::BadImage {
+        other => ImageError::BadImage {
             path,
             reason: other.to_string(),
         },
@@ -233,7 +234,7 @@ pub struct Decoded {
     /// Their images, one per entry of `paths`.
     pub images: Vec<RgbImage>,
     /// The files skipped with `skip_bad`, in input order, each error naming its path.
-    pub skipped: Vec<InputError>,
+    pub skipped: Vec<ImageError>,
 }
 
 /// Decode every path in parallel (rayon), keeping their order. Without
@@ -243,8 +244,8 @@ pub fn decode_all(
     paths: &[PathBuf],
     options: &DecodeOptions,
     skip_bad: bool,
-) -> Result<Decoded, InputError> {
-    let results: Vec<Result<RgbImage, InputError>> = paths
+) -> Result<Decoded, ImageError> {
+    let results: Vec<Result<RgbImage, ImageError>> = paths
         .par_iter()
         .map(|path| decode_file(path, options))
         .collect();
@@ -353,30 +354,30 @@ mod tests {
     #[test]
     fn broken_files_give_typed_errors_naming_the_path() {
         let options = DecodeOptions::default();
-        type IsKind = fn(&InputError) -> bool;
+        type IsKind = fn(&ImageError) -> bool;
         let truncated: IsKind =
-            |e| matches!(e, InputError::BadImage { reason, .. } if reason.contains("truncated"));
+            |e| matches!(e, ImageError::BadImage { reason, .. } if reason.contains("truncated"));
         let cases: [(&str, IsKind); 10] = [
-            ("empty.png", |e| matches!(e, InputError::EmptyFile { .. })),
-            ("empty.jpg", |e| matches!(e, InputError::EmptyFile { .. })),
+            ("empty.png", |e| matches!(e, ImageError::EmptyFile { .. })),
+            ("empty.jpg", |e| matches!(e, ImageError::EmptyFile { .. })),
             ("truncated.png", |e| {
-                matches!(e, InputError::BadImage { .. })
+                matches!(e, ImageError::BadImage { .. })
             }),
             ("truncated.jpg", truncated),
             ("truncated_header.jpg", truncated),
             ("truncated_progressive.jpg", truncated),
             (
                 "no_quant_table.jpg",
-                |e| matches!(e, InputError::BadImage { reason, .. } if reason.contains("Quantization table")),
+                |e| matches!(e, ImageError::BadImage { reason, .. } if reason.contains("Quantization table")),
             ),
             (
                 "two_components.jpg",
-                |e| matches!(e, InputError::NotAnImage { reason, .. } if reason.contains("2 components")),
+                |e| matches!(e, ImageError::NotAnImage { reason, .. } if reason.contains("2 components")),
             ),
             ("not_an_image.png", |e| {
-                matches!(e, InputError::NotAnImage { .. })
+                matches!(e, ImageError::NotAnImage { .. })
             }),
-            ("notes.txt", |e| matches!(e, InputError::NotAnImage { .. })),
+            ("notes.txt", |e| matches!(e, ImageError::NotAnImage { .. })),
         ];
         for (name, is_expected_kind) in cases {
             let error = decode_file(&file(name), &options).unwrap_err();
@@ -385,7 +386,10 @@ mod tests {
             assert!(error.hint().is_some());
         }
         let missing = decode_file(&file("no_such.png"), &options).unwrap_err();
-        assert!(matches!(missing, InputError::Io { .. }), "{missing:?}");
+        assert!(
+            matches!(missing, ImageError::Read(ReadError::Io { .. })),
+            "{missing:?}"
+        );
         assert!(missing.to_string().contains("no_such.png"));
     }
 
@@ -394,7 +398,7 @@ mod tests {
         // A header claiming 100000 x 100000 pixels: refused before any allocation.
         let error = decode_file(&file("huge_header.png"), &DecodeOptions::default()).unwrap_err();
         match &error {
-            InputError::TooManyPixels {
+            ImageError::TooManyPixels {
                 width,
                 height,
                 pixels,
@@ -416,7 +420,7 @@ mod tests {
         let below = DecodeOptions { max_pixels: 220 };
         let error = decode_file(&file("rgb.png"), &below).unwrap_err();
         assert!(
-            matches!(error, InputError::TooManyPixels { pixels: 221, .. }),
+            matches!(error, ImageError::TooManyPixels { pixels: 221, .. }),
             "{error:?}"
         );
         for jpeg in [
@@ -431,7 +435,7 @@ mod tests {
             let tiny = DecodeOptions { max_pixels: 10 };
             let error = decode_file(&file(jpeg), &tiny).unwrap_err();
             assert!(
-                matches!(error, InputError::TooManyPixels { .. }),
+                matches!(error, ImageError::TooManyPixels { .. }),
                 "{jpeg}: {error:?}"
             );
         }

@@ -6,9 +6,10 @@
 //! not, float32 or float64, C or Fortran order, extra keys ignored. Writing
 //! produces `np.savez` files (float64) that those tools read back.
 
-use super::error::InputError;
+use super::error::FileError;
 use super::npy::{ensure_not_empty, parse_f64, with_rank};
 use crate::fs::write_atomically;
+use crate::fs::WriteError;
 use geneval_metrics::{Gaussian, Moments};
 use ndarray::{arr0, Array1, Array2, Ix0, Ix1, Ix2};
 use ndarray_npy::{NpzWriter, ReadNpyExt};
@@ -75,10 +76,10 @@ pub enum StatisticsFile {
 
 impl StatisticsFile {
     /// The Gaussian of the statistics (a partial file needs 2 samples).
-    pub fn gaussian(&self, path: &Path) -> Result<Gaussian, InputError> {
+    pub fn gaussian(&self, path: &Path) -> Result<Gaussian, FileError> {
         match self {
             Self::Gaussian(g) => Ok(g.clone()),
-            Self::Partial(m, _) => m.gaussian().map_err(|source| InputError::Invalid {
+            Self::Partial(m, _) => m.gaussian().map_err(|source| FileError::Invalid {
                 path: path.to_owned(),
                 source,
             }),
@@ -92,9 +93,9 @@ struct Archive<'a> {
 }
 
 impl<'a> Archive<'a> {
-    fn open(path: &'a Path) -> Result<Self, InputError> {
+    fn open(path: &'a Path) -> Result<Self, FileError> {
         let bytes = super::npy::read_bytes(path)?;
-        let zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| InputError::NotNpz {
+        let zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| FileError::NotNpz {
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
@@ -117,7 +118,7 @@ impl<'a> Archive<'a> {
     /// bytes), and a deflated member can inflate a thousandfold (a 1 MB file
     /// to 1 GiB), so the array's declared size, checked against `max_data`,
     /// bounds both what is reserved and what is decompressed.
-    fn member_bytes(&mut self, key: &str, max_data: u64) -> Result<Vec<u8>, InputError> {
+    fn member_bytes(&mut self, key: &str, max_data: u64) -> Result<Vec<u8>, FileError> {
         let path = self.path.to_owned();
         let present = self.names().join(", ");
         let name = if self.zip.index_for_name(key).is_some() {
@@ -126,17 +127,17 @@ impl<'a> Archive<'a> {
             format!("{key}.npy")
         };
         let file = self.zip.by_name(&name).map_err(|e| match e {
-            zip::result::ZipError::FileNotFound => InputError::MissingKey {
+            zip::result::ZipError::FileNotFound => FileError::MissingKey {
                 path: path.clone(),
                 key: key.to_owned(),
                 present,
             },
-            other => InputError::NotNpz {
+            other => FileError::NotNpz {
                 path: path.clone(),
                 reason: other.to_string(),
             },
         })?;
-        let bad = |reason: String| InputError::BadArray {
+        let bad = |reason: String| FileError::BadArray {
             path: path.clone(),
             key: key.to_owned(),
             reason,
@@ -170,7 +171,7 @@ impl<'a> Archive<'a> {
         let header = super::npy::read_header(&bytes).map_err(&bad)?;
         let declared = header.data_bytes();
         if declared.is_none_or(|d| d > max_data) {
-            return Err(InputError::OverLimit {
+            return Err(FileError::OverLimit {
                 path: path.clone(),
                 key: key.to_owned(),
                 shape: header.shape,
@@ -205,7 +206,7 @@ impl<'a> Archive<'a> {
         &mut self,
         key: &str,
         expected: &str,
-    ) -> Result<ndarray::Array<f64, D>, InputError> {
+    ) -> Result<ndarray::Array<f64, D>, FileError> {
         let bytes = self.member_bytes(key, MAX_ARRAY_BYTES)?;
         let array = parse_f64(&bytes, self.path, key)?;
         with_rank(array, self.path, key, expected)
@@ -213,27 +214,27 @@ impl<'a> Archive<'a> {
 }
 
 /// Reads a statistics `.npz`: pytorch-fid's `mu`/`sigma`, or a partial file.
-pub fn read_statistics(path: &Path) -> Result<StatisticsFile, InputError> {
+pub fn read_statistics(path: &Path) -> Result<StatisticsFile, FileError> {
     let mut archive = Archive::open(path)?;
-    let invalid = |source| InputError::Invalid {
+    let invalid = |source| FileError::Invalid {
         path: path.to_owned(),
         source,
     };
     if archive.has(PARTIAL_METADATA_KEY) {
         let raw = archive.member_bytes(PARTIAL_METADATA_KEY, MAX_METADATA_BYTES)?;
-        let bytes = Array1::<u8>::read_npy(raw.as_slice()).map_err(|e| InputError::BadArray {
+        let bytes = Array1::<u8>::read_npy(raw.as_slice()).map_err(|e| FileError::BadArray {
             path: path.to_owned(),
             key: PARTIAL_METADATA_KEY.into(),
             reason: e.to_string(),
         })?;
         let metadata: PartialMetadata = serde_json::from_slice(bytes.as_slice().unwrap_or(&[]))
-            .map_err(|e| InputError::BadArray {
+            .map_err(|e| FileError::BadArray {
                 path: path.to_owned(),
                 key: PARTIAL_METADATA_KEY.into(),
                 reason: format!("metadata is not valid JSON: {e}"),
             })?;
         if metadata.version != 1 {
-            return Err(InputError::Unsupported {
+            return Err(FileError::Unsupported {
                 path: path.to_owned(),
                 reason: format!(
                     "partial statistics format version {} is newer than this geneval understands (1)",
@@ -243,14 +244,14 @@ pub fn read_statistics(path: &Path) -> Result<StatisticsFile, InputError> {
         }
         let count = archive.array::<Ix0>("count", "a scalar")?.into_scalar();
         if !(count >= 0.0 && count.fract() == 0.0) {
-            return Err(InputError::BadArray {
+            return Err(FileError::BadArray {
                 path: path.to_owned(),
                 key: "count".into(),
                 reason: format!("{count} is not a sample count"),
             });
         }
         if count > MAX_COUNT {
-            return Err(InputError::BadArray {
+            return Err(FileError::BadArray {
                 path: path.to_owned(),
                 key: "count".into(),
                 reason: format!(
@@ -268,7 +269,7 @@ pub fn read_statistics(path: &Path) -> Result<StatisticsFile, InputError> {
     ensure_not_empty(mu.shape(), path, "mu")?;
     let sigma: Array2<f64> = archive.array::<Ix2>("sigma", "D x D")?;
     if sigma.dim() != (mu.len(), mu.len()) {
-        return Err(InputError::WrongShape {
+        return Err(FileError::WrongShape {
             path: path.to_owned(),
             key: "sigma".into(),
             found: sigma.shape().to_vec(),
@@ -280,15 +281,12 @@ pub fn read_statistics(path: &Path) -> Result<StatisticsFile, InputError> {
         .map_err(invalid)
 }
 
-fn write_error(path: &Path, e: impl std::fmt::Display) -> InputError {
-    InputError::Write {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    }
+fn write_error(path: &Path, e: impl std::fmt::Display) -> FileError {
+    WriteError::new(path, e).into()
 }
 
 /// Writes pytorch-fid statistics (`np.savez` with float64 `mu`, `sigma`).
-pub fn write_statistics(path: &Path, gaussian: &Gaussian) -> Result<(), InputError> {
+pub fn write_statistics(path: &Path, gaussian: &Gaussian) -> Result<(), FileError> {
     write_atomically(path, |file| {
         let mut npz = NpzWriter::new(file);
         npz.add_array("mu", &gaussian.mu)
@@ -305,7 +303,7 @@ pub fn write_partial(
     path: &Path,
     moments: &Moments,
     metadata: &PartialMetadata,
-) -> Result<(), InputError> {
+) -> Result<(), FileError> {
     let json = serde_json::to_vec(metadata).map_err(|e| write_error(path, e))?;
     write_atomically(path, |file| {
         let mut npz = NpzWriter::new(file);
@@ -446,7 +444,7 @@ mod tests {
         );
         let error = read_statistics(&path).unwrap_err();
         match &error {
-            InputError::OverLimit {
+            FileError::OverLimit {
                 shape,
                 declared,
                 limit,
@@ -505,6 +503,6 @@ mod tests {
         )
         .unwrap();
         let error = read_statistics(&path).unwrap_err();
-        assert!(matches!(error, InputError::EmptyArray { .. }), "{error:?}");
+        assert!(matches!(error, FileError::EmptyArray { .. }), "{error:?}");
     }
 }

@@ -4,9 +4,10 @@
 //! an `N × D` feature matrix. Image folders and `@list.txt` are recognised
 //! earlier (`commands::extraction::is_images`) and never reach this module.
 
-use super::error::InputError;
+use super::error::FileError;
 use super::npy::{read_features_native, Features};
 use super::npz::{read_statistics, StatisticsFile};
+use crate::fs::read::ReadError;
 use geneval_metrics::Gaussian;
 use std::path::Path;
 
@@ -61,11 +62,12 @@ pub enum FileKind {
 }
 
 /// Classifies a path by extension (case-insensitive).
-pub fn file_kind(path: &Path) -> Result<FileKind, InputError> {
+pub fn file_kind(path: &Path) -> Result<FileKind, FileError> {
     if !path.exists() {
-        return Err(InputError::MissingPath {
+        return Err(ReadError::MissingPath {
             path: path.to_owned(),
-        });
+        }
+        .into());
     }
     let ext = path
         .extension()
@@ -73,7 +75,7 @@ pub fn file_kind(path: &Path) -> Result<FileKind, InputError> {
     match ext.as_deref() {
         Some("npz") => Ok(FileKind::Statistics),
         Some("npy") => Ok(FileKind::Features),
-        _ => Err(InputError::Unsupported {
+        _ => Err(FileError::Unsupported {
             path: path.to_owned(),
             reason: "unknown file type (expected an image folder, @list.txt, .npz statistics or .npy features)".into(),
         }),
@@ -81,7 +83,7 @@ pub fn file_kind(path: &Path) -> Result<FileKind, InputError> {
 }
 
 /// Loads one side of `geneval fid`.
-pub fn load_fid_side(path: &Path) -> Result<FidSide, InputError> {
+pub fn load_fid_side(path: &Path) -> Result<FidSide, FileError> {
     match file_kind(path)? {
         FileKind::Statistics => {
             let file = read_statistics(path)?;

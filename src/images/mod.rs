@@ -1,0 +1,11 @@
+//! A side's images: which files they are ([`discover`]: a folder or an
+//! `@list.txt`) and their pixels ([`decode`]: RGB u8 exactly as Pillow's
+//! `convert("RGB")`, JPEG through libjpeg-turbo, TIFF sizes checked first).
+
+pub mod decode;
+pub mod discover;
+pub mod error;
+mod jpeg;
+mod tiff;
+
+pub use error::ImageError;
