@@ -8,12 +8,13 @@
 pub mod backend;
 pub mod cli;
 pub mod commands;
+pub mod extract;
 pub mod files;
 pub mod fs;
 pub mod gate;
 pub mod generate;
 pub mod images;
-pub mod model;
+pub mod networks;
 pub mod onnx;
 pub mod pipeline;
 pub mod preprocess;

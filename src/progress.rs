@@ -54,3 +54,8 @@ pub fn tokens(len: u64, label: &str, show: bool) -> ProgressBar {
         show,
     )
 }
+
+/// A download progress bar for `registry::fetch`.
+pub fn download_bar(quiet: bool) -> impl Fn(Option<u64>) -> indicatif::ProgressBar {
+    move |len| bytes(len, "download", enabled(quiet))
+}

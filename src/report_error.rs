@@ -44,10 +44,10 @@ pub fn hint_for(error: &anyhow::Error) -> Option<String> {
         if let Some(e) = cause.downcast_ref::<crate::generate::DisturbanceError>() {
             return Some(e.hint());
         }
-        if let Some(e) = cause.downcast_ref::<crate::model::pth::PthError>() {
+        if let Some(e) = cause.downcast_ref::<crate::networks::weights::pth::PthError>() {
             return Some(e.hint());
         }
-        if let Some(e) = cause.downcast_ref::<crate::model::registry::ModelError>() {
+        if let Some(e) = cause.downcast_ref::<crate::networks::registry::ModelError>() {
             return Some(e.hint());
         }
         if let Some(e) = cause.downcast_ref::<crate::text::TextError>() {

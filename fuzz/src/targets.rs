@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use geneval::files::npy::{read_features, read_features_native, write_matrix_f32};
 use geneval::files::npz::{read_statistics, write_partial, PartialMetadata, StatisticsFile};
 use geneval::images::decode::{decode_bytes, DecodeOptions};
-use geneval::model::pth::{read_pth_bytes, Limits};
+use geneval::networks::weights::pth::{read_pth_bytes, Limits};
 use geneval::text::{read_texts, ModelConfig, TextTokenizer};
 use geneval_reports::render::{render, Format};
 use geneval_reports::{read_records, ReadOptions, Report, ReportOptions};
@@ -147,7 +147,7 @@ static TARGETS: [Target; 17] = [
     },
     Target {
         name: "pth_zip",
-        about: "torch zip .pth (pickle machine, records): model::pth::read_pth_bytes, limits of pth_limits()",
+        about: "torch zip .pth (pickle machine, records): networks::weights::pth::read_pth_bytes, limits of pth_limits()",
         bound_text: "64 MiB + 2 × 1032 × len + 32 MiB (8 × max_elements)",
         bound: pth_bound,
         run: pth,
@@ -157,7 +157,7 @@ static TARGETS: [Target; 17] = [
     },
     Target {
         name: "pth_legacy",
-        about: "legacy .pth stream (pickles + raw storages): model::pth::read_pth_bytes",
+        about: "legacy .pth stream (pickles + raw storages): networks::weights::pth::read_pth_bytes",
         bound_text: "64 MiB + 2 × 1032 × len + 32 MiB",
         bound: pth_bound,
         run: pth,
@@ -663,16 +663,16 @@ fn pth_zip_seeds() -> Vec<Seed> {
         .into_iter()
         .filter(|s| s.bytes.starts_with(b"PK"))
         .collect();
-    let mut dict = geneval::model::StateDict::new();
+    let mut dict = geneval::networks::StateDict::new();
     for (name, shape) in [("conv.weight", vec![2, 1, 2, 2]), ("bn.bias", vec![2])] {
         let n = shape.iter().product::<usize>();
         let data = (0..n).map(|i| i as f32 * 0.5 - 1.0).collect();
-        if let Some(t) = geneval::model::TensorF32::new(shape, data) {
+        if let Some(t) = geneval::networks::TensorF32::new(shape, data) {
             dict.insert(name.into(), t);
         }
     }
     let mut zip = std::io::Cursor::new(Vec::new());
-    if geneval::model::pth::write_state_dict_zip(&dict, &mut zip, "archive").is_ok() {
+    if geneval::networks::weights::pth::write_state_dict_zip(&dict, &mut zip, "archive").is_ok() {
         seeds.push(generated("write_state_dict_zip", zip.into_inner()));
     }
     seeds

@@ -8,7 +8,6 @@ use ort::value::{TensorRef, ValueType};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-use super::builtin;
 use super::device::Device;
 use super::runtime;
 use super::session::build_session;
@@ -16,6 +15,7 @@ use super::spec::{
     resolve, sidecar_path, Layout, ModelSpec, Pooling, Port, SpecOverrides, ValueRange,
 };
 use super::BackendError;
+use crate::networks::builtin;
 
 /// What one batch gives.
 #[derive(Debug, Clone)]

@@ -1,9 +1,8 @@
 //! Feature extraction: the ONNX Runtime library (`runtime`), what a model
 //! expects (`spec`), where it runs (`device`), the `FeatureExtractor` trait
 //! and its ONNX implementation (`extractor`), the session settings every
-//! model shares (`session`), and geneval's own network (`builtin`).
+//! model shares (`session`), (geneval's own network is `crate::networks::builtin`).
 
-pub mod builtin;
 pub mod device;
 pub mod error;
 pub mod extractor;

@@ -15,10 +15,10 @@ use geneval_metrics::{frechet_distance, Moments};
 use ndarray::Array2;
 use std::path::Path;
 
-use super::extraction::Extraction;
 use super::selfcheck::{self, default_model};
 use super::Outcome;
 use crate::cli::{DemoArgs, GlobalArgs, SelfcheckArgs};
+use crate::extract::Extraction;
 use crate::files::npz::write_statistics;
 use crate::generate::{self, GenerateOptions, ImageFormat};
 use crate::pipeline::Want;
@@ -208,7 +208,7 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<Outcome> {
         args.out.display()
     ));
     let record = builder.record();
-    extraction.describe(record);
+    extraction.describe(record, []);
     record.passed = Some(passed);
     record.outputs.push(stats.display().to_string());
     // The report page: one record per metric and set (labelled model=twin /

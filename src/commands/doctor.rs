@@ -15,7 +15,7 @@ use crate::backend::extractor::ModelReport;
 use crate::backend::runtime::{self, Looked, SearchPlan, INSTALL_COMMAND, ORT_VERSION};
 use crate::backend::{ModelSource, OnnxExtractor, OpenOptions};
 use crate::cli::DoctorArgs;
-use crate::model::{inception, registry};
+use crate::networks::{inception, registry};
 use crate::record::RecordBuilder;
 use anyhow::{Context, Result};
 use serde_json::json;

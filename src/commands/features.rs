@@ -2,11 +2,10 @@
 //! logits) of a folder of images, in file order, for other tools or for
 //! `kid`, `prdc` and `is` later without running the model again.
 
-use super::extraction::Extraction;
 use super::Outcome;
 use crate::cli::{FeaturesArgs, GlobalArgs};
+use crate::extract::Extraction;
 use crate::files::npy::write_matrix_f32;
-use crate::pipeline::Want;
 use crate::record::RecordBuilder;
 use anyhow::Result;
 
@@ -14,13 +13,13 @@ use anyhow::Result;
 pub fn run(args: &FeaturesArgs, global: &GlobalArgs) -> Result<Outcome> {
     let mut builder = RecordBuilder::start("features");
     let mut extraction = Extraction::new(&args.extract, global.quiet);
-    let want = Want {
-        rows: true,
-        logits: args.logits.is_some(),
-        ..Want::default()
+    let (rows, logits, side) = if args.logits.is_some() {
+        let (rows, logits, side) = extraction.rows_and_logits(&args.images, "images")?;
+        (rows, Some(logits), side)
+    } else {
+        let (rows, side) = extraction.rows(&args.images, "images")?;
+        (rows, None, side)
     };
-    let mut side = extraction.run(&args.images, want, "images")?;
-    let rows = side.collector.take_rows().expect("rows were asked for");
     write_matrix_f32(&args.output, &rows)?;
     let mut summary = vec![format!(
         "wrote {} x {} features to {}",
@@ -30,8 +29,7 @@ pub fn run(args: &FeaturesArgs, global: &GlobalArgs) -> Result<Outcome> {
     )];
     let record = builder.record();
     record.outputs.push(args.output.display().to_string());
-    if let Some(path) = &args.logits {
-        let logits = side.collector.take_logits().expect("logits were asked for");
+    if let (Some(path), Some(logits)) = (&args.logits, logits) {
         write_matrix_f32(path, &logits)?;
         record.outputs.push(path.display().to_string());
         summary.push(format!(
@@ -41,8 +39,7 @@ pub fn run(args: &FeaturesArgs, global: &GlobalArgs) -> Result<Outcome> {
             path.display()
         ));
     }
-    extraction.describe(record);
-    record.inputs.push(side.input_record());
+    extraction.describe(record, [side.input_record()]);
     Ok(Outcome {
         summary,
         record: builder.finish(),

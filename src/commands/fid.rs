@@ -1,11 +1,11 @@
 //! `geneval fid A B`: the Fréchet distance between two sides.
 
-use super::extraction::{is_images, Extraction};
 use super::Outcome;
 use crate::cli::{FidArgs, GlobalArgs};
+use crate::extract::Extraction;
 use crate::files::npy::Features;
+use crate::files::side::is_images;
 use crate::files::side::{load_fid_side, FidSide};
-use crate::pipeline::Want;
 use crate::record::{input_record, InputRecord, RecordBuilder};
 use anyhow::{bail, Context, Result};
 use geneval_metrics::{
@@ -31,22 +31,11 @@ fn load_side(
     if is_images(path) {
         // With the rows kept (for the bootstrap) the statistics come from
         // them; streaming moments as well would compute them twice.
-        let want = Want {
-            moments: !keep_rows,
-            rows: keep_rows,
-            ..Want::default()
-        };
-        let mut side = extraction.run(path, want, which)?;
         if keep_rows {
-            let rows = side.collector.take_rows().expect("rows were asked for");
-            let record = side.input_record();
-            return Ok((FidSide::Features(Features::F32(rows)), record));
+            let (rows, side) = extraction.rows(path, which)?;
+            return Ok((FidSide::Features(Features::F32(rows)), side.input_record()));
         }
-        let moments = side
-            .collector
-            .moments
-            .as_ref()
-            .expect("moments were asked for");
+        let (moments, side) = extraction.moments(path, which)?;
         let fid_side = FidSide::Statistics {
             gaussian: moments
                 .gaussian()
@@ -102,9 +91,8 @@ pub fn run(args: &FidArgs, global: &GlobalArgs) -> Result<Outcome> {
         }
     };
     let record = builder.record();
-    extraction.describe(record);
-    for (path, side, input) in [(&args.a, &a, record_a), (&args.b, &b, record_b)] {
-        record.inputs.push(input);
+    extraction.describe(record, [record_a, record_b]);
+    for (path, side) in [(&args.a, &a), (&args.b, &b)] {
         if let Some(n) = side.count() {
             if (n as usize) <= side.dim() {
                 record.warnings.push(format!(

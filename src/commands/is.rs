@@ -1,10 +1,10 @@
 //! `geneval is LOGITS.npy`: Inception Score as torch-fidelity computes it.
 
-use super::extraction::{is_images, Extraction};
 use super::Outcome;
 use crate::cli::{GlobalArgs, IsArgs};
+use crate::extract::Extraction;
 use crate::files::npy::read_features;
-use crate::pipeline::Want;
+use crate::files::side::is_images;
 use crate::record::{input_record, RecordBuilder};
 use anyhow::{Context, Result};
 use geneval_metrics::inception_score::{inception_score, InceptionScoreSettings};
@@ -14,16 +14,8 @@ pub fn run(args: &IsArgs, global: &GlobalArgs) -> Result<Outcome> {
     let mut builder = RecordBuilder::start("is");
     let mut extraction = Extraction::new(&args.extract, global.quiet);
     let (logits, input) = if is_images(&args.logits) {
-        let want = Want {
-            logits: true,
-            ..Want::default()
-        };
-        let mut side = extraction.run(&args.logits, want, "images")?;
-        let logits = side
-            .collector
-            .take_logits()
-            .expect("logits were asked for")
-            .mapv(f64::from);
+        let (logits, side) = extraction.logits(&args.logits, "images")?;
+        let logits = logits.mapv(f64::from);
         let mut input = side.input_record();
         input.dim = Some(logits.ncols());
         (logits, input)
@@ -44,8 +36,7 @@ pub fn run(args: &IsArgs, global: &GlobalArgs) -> Result<Outcome> {
     let score = inception_score(logits.view(), &settings)
         .with_context(|| format!("computing the Inception Score of {}", args.logits.display()))?;
     let record = builder.record();
-    extraction.describe(record);
-    record.inputs.push(input);
+    extraction.describe(record, [input]);
     record.value = Some(score.mean);
     record.uncertainty = Some(score.std);
     record.seed = settings.shuffle_seed.map(u64::from);

@@ -1,8 +1,8 @@
 //! `geneval kid A.npy B.npy`: Kernel Inception Distance as torch-fidelity.
 
-use super::extraction::{feature_rows, Extraction};
 use super::Outcome;
 use crate::cli::{GlobalArgs, KidArgs};
+use crate::extract::{feature_rows, Extraction};
 use crate::record::RecordBuilder;
 use anyhow::{Context, Result};
 use geneval_metrics::kid::{kid, KidSettings};
@@ -29,8 +29,7 @@ pub fn run(args: &KidArgs, global: &GlobalArgs) -> Result<Outcome> {
         )
     })?;
     let record = builder.record();
-    extraction.describe(record);
-    record.inputs.extend([input_a, input_b]);
+    extraction.describe(record, [input_a, input_b]);
     record.value = Some(result.mean);
     record.uncertainty = Some(result.std);
     record.seed = Some(u64::from(args.seed));

@@ -4,7 +4,6 @@
 pub mod demo;
 pub mod disturb;
 pub mod doctor;
-pub mod extraction;
 pub mod features;
 pub mod fid;
 pub mod gate;

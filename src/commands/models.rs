@@ -1,17 +1,12 @@
 //! `geneval models list|fetch|import`: the model cache by hand. `fid` and
-//! the other commands call [`crate::model::registry::ensure`] themselves.
+//! the other commands call [`crate::networks::registry::ensure`] themselves.
 
 use super::Outcome;
 use crate::cli::{GlobalArgs, ModelsCommand};
-use crate::model::registry::{self, Installed, MODELS};
+use crate::networks::registry::{self, Installed, MODELS};
 use crate::record::RecordBuilder;
 use anyhow::{Context, Result};
 use serde_json::json;
-
-/// A download progress bar for `registry::fetch`.
-pub fn download_bar(quiet: bool) -> impl Fn(Option<u64>) -> indicatif::ProgressBar {
-    move |len| crate::progress::bytes(len, "download", crate::progress::enabled(quiet))
-}
 
 fn installed_json(installed: &Installed) -> serde_json::Value {
     json!({
@@ -66,7 +61,7 @@ pub fn run(command: &ModelsCommand, global: &GlobalArgs) -> Result<Outcome> {
         }
         ModelsCommand::Fetch { name } => {
             let entry = registry::entry(name)?;
-            let installed = registry::fetch(&entry, &download_bar(global.quiet))
+            let installed = registry::fetch(&entry, &crate::progress::download_bar(global.quiet))
                 .with_context(|| format!("fetching {name}"))?;
             summary.push(format!(
                 "{name}: downloaded, SHA-256 verified, converted to {}",

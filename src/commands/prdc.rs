@@ -1,9 +1,9 @@
 //! `geneval prdc REAL.npy FAKE.npy`: precision, recall, density, coverage
 //! (Naeem et al. 2020) and improved precision/recall (Kynkäänniemi et al. 2019).
 
-use super::extraction::{feature_rows, Extraction};
 use super::Outcome;
 use crate::cli::{GlobalArgs, PrdcArgs};
+use crate::extract::{feature_rows, Extraction};
 use crate::record::RecordBuilder;
 use anyhow::{Context, Result};
 use geneval_metrics::prdc::prdc_and_improved_precision_recall;
@@ -26,8 +26,7 @@ pub fn run(args: &PrdcArgs, global: &GlobalArgs) -> Result<Outcome> {
         .with_context(context)?;
     let (dc, pr) = (both.prdc, both.improved);
     let record = builder.record();
-    extraction.describe(record);
-    record.inputs.extend([input_real, input_fake]);
+    extraction.describe(record, [input_real, input_fake]);
     record
         .set("precision", dc.precision)
         .set("recall", dc.recall)

@@ -14,11 +14,11 @@ use ndarray::Array2;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
-use super::extraction::Extraction;
 use super::Outcome;
 use crate::cli::{GlobalArgs, SelfcheckArgs};
+use crate::extract::Extraction;
 use crate::generate::{self, Disturbance, GenerateOptions, ImageFormat};
-use crate::model::registry;
+use crate::networks::registry;
 use crate::pipeline::Want;
 use crate::record::RecordBuilder;
 
@@ -338,7 +338,7 @@ pub fn run(args: &SelfcheckArgs, global: &GlobalArgs) -> Result<Outcome> {
     crate::fs::write_bytes_atomically(&results_path, jsonl.as_bytes())?;
 
     let record = builder.record();
-    extraction.describe(record);
+    extraction.describe(record, []);
     record.passed = Some(passed);
     record.seed = Some(args.seed);
     record

@@ -2,12 +2,12 @@
 //! image folder or a features `.npy`, or mergeable partial statistics with
 //! `--partial`.
 
-use super::extraction::{is_images, Extraction};
 use super::Outcome;
 use crate::cli::{GlobalArgs, StatsArgs};
+use crate::extract::Extraction;
 use crate::files::npy::read_features_native;
 use crate::files::npz::{write_partial, write_statistics, PartialMetadata};
-use crate::pipeline::Want;
+use crate::files::side::is_images;
 use crate::record::{input_record, RecordBuilder};
 use anyhow::{Context, Result};
 use geneval_metrics::Moments;
@@ -17,16 +17,7 @@ pub fn run(args: &StatsArgs, global: &GlobalArgs) -> Result<Outcome> {
     let mut builder = RecordBuilder::start("stats");
     let mut extraction = Extraction::new(&args.extract, global.quiet);
     let (moments, input): (Moments, _) = if is_images(&args.features) {
-        let want = Want {
-            moments: true,
-            ..Want::default()
-        };
-        let mut side = extraction.run(&args.features, want, "images")?;
-        let moments = side
-            .collector
-            .moments
-            .take()
-            .expect("moments were asked for");
+        let (moments, side) = extraction.moments(&args.features, "images")?;
         (moments, side.input_record())
     } else {
         let features = read_features_native(&args.features).context("reading the features")?;
@@ -61,8 +52,7 @@ pub fn run(args: &StatsArgs, global: &GlobalArgs) -> Result<Outcome> {
     }
     let (n, d) = (moments.count(), moments.dim());
     let record = builder.record();
-    extraction.describe(record);
-    record.inputs.push(input);
+    extraction.describe(record, [input]);
     record.outputs.push(args.output.display().to_string());
     record.setting("partial", args.partial);
     if n as usize <= d {

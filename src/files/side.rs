@@ -1,8 +1,9 @@
 //! What one side of a comparison (`geneval fid A B`) is, decided by the path.
 //!
-//! `.npz` is statistics (pytorch-fid's or geneval's partial ones); `.npy` is
-//! an `N × D` feature matrix. Image folders and `@list.txt` are recognised
-//! earlier (`commands::extraction::is_images`) and never reach this module.
+//! A folder or an `@list.txt` is images ([`is_images`]: they go through the
+//! extraction stage); `.npz` is statistics (pytorch-fid's or geneval's
+//! partial ones); `.npy` is an `N × D` feature matrix. This is the one place
+//! that decides it.
 
 use super::error::FileError;
 use super::npy::{read_features_native, Features};
@@ -50,6 +51,12 @@ impl FidSide {
             Self::Features(_) => "features",
         }
     }
+}
+
+/// Whether a command-line side names images (a folder or `@list.txt`)
+/// rather than a statistics or features file.
+pub fn is_images(side: &Path) -> bool {
+    crate::images::discover::list_file_path(side).is_some() || side.is_dir()
 }
 
 /// The kind of file a path names, from its extension.

@@ -27,7 +27,7 @@
 use super::config::RunSpec;
 use super::run::child_args;
 use crate::cli::{Cli, Command, ExtractArgs};
-use crate::model::registry;
+use crate::networks::registry;
 use clap::{CommandFactory, FromArgMatches};
 use std::path::{Component, Path};
 

@@ -3,7 +3,7 @@
 //! # Why
 //!
 //! geneval builds some of its networks itself instead of downloading them:
-//! the built-in feature network ([`crate::backend::builtin`]) so that demos
+//! the built-in feature network ([`crate::networks::builtin`]) so that demos
 //! and CI run offline, and later networks whose weights come from a file in
 //! another format. A general writer keeps those builders short: a graph is
 //! a list of typed inputs, initializers, nodes and outputs.

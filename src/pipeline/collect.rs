@@ -19,6 +19,27 @@ pub struct Want {
     pub logits: bool,
 }
 
+impl Want {
+    /// Streaming moments only.
+    pub const MOMENTS: Want = Want {
+        moments: true,
+        rows: false,
+        logits: false,
+    };
+    /// Feature rows only.
+    pub const ROWS: Want = Want {
+        moments: false,
+        rows: true,
+        logits: false,
+    };
+    /// Logits only.
+    pub const LOGITS: Want = Want {
+        moments: false,
+        rows: false,
+        logits: true,
+    };
+}
+
 /// The accumulated result.
 #[derive(Debug)]
 pub struct Collector {

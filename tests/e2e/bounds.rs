@@ -244,14 +244,18 @@ fn npz_with_a_bomb_behind_an_honest_header_is_bounded_by_the_statistics_limit() 
 fn pth_bomb(path: &Path) {
     use std::io::{Cursor, Read};
     use zip::write::SimpleFileOptions;
-    let mut dict = geneval::model::state_dict::StateDict::new();
+    let mut dict = geneval::networks::weights::state_dict::StateDict::new();
     dict.insert(
         "w".into(),
-        geneval::model::state_dict::TensorF32::new(vec![6], vec![1.0; 6]).unwrap(),
+        geneval::networks::weights::state_dict::TensorF32::new(vec![6], vec![1.0; 6]).unwrap(),
     );
-    let plain = geneval::model::pth::write_state_dict_zip(&dict, Cursor::new(Vec::new()), "bomb")
-        .unwrap()
-        .into_inner();
+    let plain = geneval::networks::weights::pth::write_state_dict_zip(
+        &dict,
+        Cursor::new(Vec::new()),
+        "bomb",
+    )
+    .unwrap()
+    .into_inner();
     let mut archive = zip::ZipArchive::new(Cursor::new(plain)).unwrap();
     let mut out = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
     for i in 0..archive.len() {
@@ -285,7 +289,7 @@ fn pth_storage_bomb_is_read_no_further_than_its_declared_size() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bomb.pth");
     pth_bomb(&path);
-    let sha = geneval::model::registry::sha256_file(&path).unwrap();
+    let sha = geneval::networks::registry::sha256_file(&path).unwrap();
     let cache = dir.path().join("cache");
     refused(
         &["models", "import", s(&path)],

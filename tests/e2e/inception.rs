@@ -1,6 +1,6 @@
-//! The FID Inception graph geneval writes (`src/model/inception/`) against
+//! The FID Inception graph geneval writes (`src/networks/inception/`) against
 //! pytorch-fid 0.3 and torch-fidelity 0.4 themselves, on the seeded stand-in
-//! weights (`src/model/seeded.rs`) and the two image folders of
+//! weights (`src/networks/inception/seeded.rs`) and the two image folders of
 //! `tests/fixtures/inception/` (made by its `generate.py`): features for each
 //! `--dims`, statistics, FID and Inception Score through geneval's own
 //! pipeline (decode, resize mode, ONNX Runtime, collector, metrics), in the
@@ -10,7 +10,7 @@ use crate::common::*;
 use geneval::backend::{FeatureExtractor, ModelSource, OnnxExtractor, OpenOptions, SpecOverrides};
 use geneval::images::decode::DecodeOptions;
 use geneval::images::discover::{discover, DiscoverOptions};
-use geneval::model::{inception, seeded};
+use geneval::networks::inception::{self, seeded};
 use geneval::pipeline::{self, batch::BatchRecipe, Collector, Want};
 use geneval::preprocess::{Preprocessor, ResizeMode};
 use geneval_metrics::inception_score::{inception_score, InceptionScore, InceptionScoreSettings};

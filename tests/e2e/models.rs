@@ -16,11 +16,13 @@ fn seeded_pth() -> &'static (PathBuf, String) {
     static PTH: OnceLock<(PathBuf, String)> = OnceLock::new();
     PTH.get_or_init(|| {
         let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("seeded_fid_inception.pth");
-        let dict = geneval::model::seeded::seeded_state_dict(geneval::model::seeded::DEFAULT_SEED);
+        let dict = geneval::networks::inception::seeded::seeded_state_dict(
+            geneval::networks::inception::seeded::DEFAULT_SEED,
+        );
         // Deterministic bytes; rewritten each run (atomically) so a stale
         // file from an older writer is never used.
-        geneval::model::pth::write_state_dict(&dict, &path).unwrap();
-        let sha = geneval::model::registry::sha256_file(&path).unwrap();
+        geneval::networks::weights::pth::write_state_dict(&dict, &path).unwrap();
+        let sha = geneval::networks::registry::sha256_file(&path).unwrap();
         (path, sha)
     })
 }
@@ -232,7 +234,7 @@ fn fetch_verifies_the_download_and_deletes_a_wrong_one() {
         url.as_str()
     );
     assert_eq!(
-        geneval::model::registry::sha256_file(&sandbox.entry().join("source.pth")).unwrap(),
+        geneval::networks::registry::sha256_file(&sandbox.entry().join("source.pth")).unwrap(),
         *sha
     );
 }
@@ -275,7 +277,7 @@ fn import_refuses_wrong_and_malformed_files() {
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path().join("junk.pth");
     std::fs::write(&junk, b"PK\x03\x04 not really a zip").unwrap();
-    let junk_sha = geneval::model::registry::sha256_file(&junk).unwrap();
+    let junk_sha = geneval::networks::registry::sha256_file(&junk).unwrap();
     let stderr = error_of(
         sandbox.cmd().env("GENEVAL_FID_INCEPTION_SHA256", &junk_sha),
         &["models", "import", s(&junk)],
@@ -307,7 +309,7 @@ fn a_failed_import_leaves_no_source_pth_in_the_cache() {
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path().join("junk.pth");
     std::fs::write(&junk, b"PK\x03\x04 not really a zip").unwrap();
-    let junk_sha = geneval::model::registry::sha256_file(&junk).unwrap();
+    let junk_sha = geneval::networks::registry::sha256_file(&junk).unwrap();
     error_of(
         sandbox.cmd().env("GENEVAL_FID_INCEPTION_SHA256", &junk_sha),
         &["models", "import", s(&junk)],

@@ -154,7 +154,7 @@ fn read_record(
 #[cfg(test)]
 mod tests {
     use super::super::{read_pth_bytes, write_state_dict_zip, Limits, PthError};
-    use crate::model::state_dict::{StateDict, TensorF32};
+    use crate::networks::weights::state_dict::{StateDict, TensorF32};
     use std::io::{Cursor, Read, Write};
     use std::path::Path;
     use zip::write::SimpleFileOptions;

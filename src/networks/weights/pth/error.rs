@@ -187,7 +187,7 @@ impl PthError {
                 "make the tensor a plain dense float tensor before saving (t.resolve_conj().contiguous()), or {RESAVE}"
             ),
             PthError::LimitExceeded { .. } => {
-                "a file this large or deep is hostile or corrupt; if it is trusted, raise the limit in geneval::model::pth::Limits".into()
+                "a file this large or deep is hostile or corrupt; if it is trusted, raise the limit in geneval::networks::weights::pth::Limits".into()
             }
             PthError::Write { .. } => {
                 "check that the folder exists, is writable and has free space".into()

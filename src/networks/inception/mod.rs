@@ -49,7 +49,7 @@
 //! `tests/e2e/inception.rs` runs the fixture folders of
 //! `tests/fixtures/inception/` (PNG and JPEG, grayscale, RGBA, palette,
 //! 33 × 57 to 320 × 240) through geneval's pipeline with this graph built
-//! from the seeded weights ([`crate::model::seeded`]) and compares with
+//! from the seeded weights ([`crate::networks::inception::seeded`]) and compares with
 //! pytorch-fid and torch-fidelity on the same weights: features of every
 //! `--dims` within 8.4e-7 of their scale, FID within 4.3e-7 relative,
 //! Inception Score within 1.6e-7 (pytorch-fid mode and tf mode alike; the
@@ -65,8 +65,9 @@
 
 mod graph;
 mod network;
+pub mod seeded;
 
-use crate::model::StateDict;
+use crate::networks::StateDict;
 use crate::onnx::{Dim, ElemType, GraphBuilder, ModelBuilder, OnnxError};
 
 pub(crate) use graph::BatchNorm;

@@ -1,6 +1,6 @@
 //! Emitting the ONNX nodes of the network from a checked state dict.
 
-use crate::model::StateDict;
+use crate::networks::StateDict;
 use crate::onnx::{Attribute, GraphBuilder};
 
 use super::network::ConvShape;

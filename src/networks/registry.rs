@@ -25,8 +25,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::backend::runtime::cache_root;
-use crate::model::download::{self, hex, Downloaded};
-use crate::model::{inception, pth};
+use crate::networks::download::{self, hex, Downloaded};
+use crate::networks::{inception, weights::pth};
 
 /// A model geneval can fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

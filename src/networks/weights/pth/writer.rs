@@ -9,7 +9,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
 use super::PthError;
-use crate::model::state_dict::StateDict;
+use crate::networks::weights::state_dict::StateDict;
 
 /// torch's record alignment (`.storage_alignment`).
 const ALIGNMENT: u16 = 64;

@@ -57,8 +57,8 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::model::inception::expected_keys;
-use crate::model::{StateDict, TensorF32};
+use crate::networks::inception::expected_keys;
+use crate::networks::{StateDict, TensorF32};
 
 /// The seed of the committed fixture (`tests/fixtures/inception/`), whose
 /// pytorch-fid and torch-fidelity numbers the tests compare with.
@@ -201,6 +201,6 @@ mod tests {
                 "{key}: [{lo}, {hi}] vs {b} ± {a}"
             );
         }
-        assert!(crate::model::inception::check_state_dict(&dict).is_ok());
+        assert!(crate::networks::inception::check_state_dict(&dict).is_ok());
     }
 }

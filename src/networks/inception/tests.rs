@@ -4,8 +4,8 @@
 use std::sync::OnceLock;
 
 use super::*;
-use crate::model::seeded::seeded_state_dict;
-use crate::model::TensorF32;
+use crate::networks::inception::seeded::seeded_state_dict;
+use crate::networks::TensorF32;
 use crate::onnx::runtime_tests::{run, session, uniform};
 
 fn seeded() -> &'static StateDict {

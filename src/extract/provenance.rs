@@ -1,0 +1,103 @@
+//! What the extraction stage writes into a record: the network (name and
+//! id), preprocessing mode, input size, device, per-stage timings and the
+//! files skipped with `--skip-bad`.
+
+use super::{Extraction, ImageSide};
+use crate::backend::FeatureExtractor;
+use crate::networks::{builtin, registry};
+use crate::pipeline;
+use crate::record::{InputRecord, ModelRecord, ResultRecord};
+
+/// The note every result made with the built-in network carries.
+pub const BUILTIN_NOTE: &str = "features from geneval's built-in network (a fixed random convolutional net): fine for comparing runs with each other and for CI gates, NOT comparable with published FID/IS/KID numbers";
+
+/// What the record says about one side's extraction.
+#[derive(Debug)]
+pub(super) struct SideSummary {
+    pub(super) side: String,
+    pub(super) images: usize,
+    pub(super) skipped: Vec<String>,
+    pub(super) timing: pipeline::Timing,
+}
+
+impl ImageSide {
+    /// The input record of this side.
+    pub fn input_record(&self) -> InputRecord {
+        InputRecord {
+            path: self.path.display().to_string(),
+            kind: "images".into(),
+            count: Some(self.report.images as u64),
+            dim: self.dim,
+            sha256: None,
+        }
+    }
+}
+
+impl Extraction<'_> {
+    /// Writes the command's `inputs` into `record`, then the model,
+    /// preprocessing, device, timings and skipped files (those only when a
+    /// side was images): the end of every metric command's record.
+    pub fn describe(
+        &self,
+        record: &mut ResultRecord,
+        inputs: impl IntoIterator<Item = InputRecord>,
+    ) {
+        record.inputs.extend(inputs);
+        let Some(extractor) = &self.extractor else {
+            return;
+        };
+        record.device = self.args.device.to_string();
+        let name = self
+            .args
+            .model
+            .clone()
+            .unwrap_or_else(|| registry::FID_INCEPTION.name.to_owned());
+        record.model = Some(ModelRecord {
+            name: name.clone(),
+            id: Some(extractor.model_id().to_owned()),
+        });
+        record.mode = Some(self.args.mode.as_str().to_owned());
+        record
+            .setting("model", name)
+            .setting("model_id", extractor.model_id())
+            .setting("features_output", extractor.spec().features.as_str())
+            .setting("mode", self.args.mode.as_str())
+            .setting(
+                "input_size",
+                format!("{}x{}", extractor.spec().width, extractor.spec().height),
+            );
+        if extractor.model_id() == builtin::BUILTIN_ID {
+            record.warnings.push(BUILTIN_NOTE.into());
+        }
+        record.warnings.extend(self.notes.iter().cloned());
+        let mut images = 0;
+        let (mut decode, mut preprocess, mut inference, mut wall) = (0.0, 0.0, 0.0, 0.0);
+        let mut skipped = Vec::new();
+        for side in &self.sides {
+            images += side.images;
+            decode += side.timing.decode_s;
+            preprocess += side.timing.preprocess_s;
+            inference += side.timing.inference_s;
+            wall += side.timing.wall_s;
+            if !side.skipped.is_empty() {
+                record.warnings.push(format!(
+                    "{}: skipped {} unreadable file(s) (--skip-bad): {}",
+                    side.side,
+                    side.skipped.len(),
+                    side.skipped.join("; ")
+                ));
+            }
+            skipped.extend(side.skipped.iter().cloned());
+        }
+        record
+            .set("images", images as f64)
+            .set("images_per_s", images as f64 / wall.max(f64::MIN_POSITIVE))
+            .set("decode_cpu_s", decode)
+            .set("preprocess_cpu_s", preprocess)
+            .set("inference_s", inference)
+            .set("extraction_wall_s", wall);
+        if self.args.skip_bad {
+            record.setting("skipped", skipped);
+        }
+    }
+}
