@@ -13,10 +13,13 @@ pub mod finite;
 pub mod frechet;
 pub mod inception_score;
 pub mod kid;
+mod knn;
 mod linalg;
 pub mod moments;
+mod neighbourhood;
 pub mod numpy_random;
 pub mod prdc;
+mod precision_recall;
 
 pub use bootstrap::{frechet_bootstrap, FrechetBootstrap};
 pub use error::{MetricsError, Result};
