@@ -69,6 +69,26 @@ pub struct NeighbourhoodMetrics {
 /// neighbourhood size is 0, [`MetricsError::TooFewSamples`] if either set
 /// has `max(k, improved_k)` samples or fewer, and
 /// [`MetricsError::NonFinite`] on NaN or infinite features.
+///
+/// # Examples
+///
+/// ```
+/// use geneval_metrics::prdc::{
+///     improved_precision_recall, prdc, prdc_and_improved_precision_recall,
+///     IMPROVED_PR_DEFAULT_K, PRDC_DEFAULT_K,
+/// };
+/// use ndarray::array;
+///
+/// let real = array![[0.0, 0.0], [1.0, 0.5], [0.0, 2.0], [3.0, 3.0], [5.0, 1.0], [2.0, 6.0]];
+/// let fake = &real * 1.5;
+/// let (k, improved_k) = (PRDC_DEFAULT_K, IMPROVED_PR_DEFAULT_K);
+/// let both = prdc_and_improved_precision_recall(real.view(), fake.view(), k, improved_k)?;
+/// // The same numbers as the two calls, with half the distance work.
+/// assert_eq!(both.prdc, prdc(real.view(), fake.view(), k)?);
+/// assert_eq!(both.improved, improved_precision_recall(real.view(), fake.view(), improved_k)?);
+/// assert_eq!((both.prdc.k, both.improved.k), (5, 3));
+/// # Ok::<(), geneval_metrics::MetricsError>(())
+/// ```
 pub fn prdc_and_improved_precision_recall(
     real: ArrayView2<'_, f64>,
     fake: ArrayView2<'_, f64>,

@@ -122,6 +122,40 @@ pub struct Prdc {
 /// [`MetricsError::TooFewSamples`] if either set has `k` samples or fewer
 /// (a k-th neighbour other than oneself needs `k + 1`), and
 /// [`MetricsError::NonFinite`] on NaN or infinite features.
+///
+/// # Examples
+///
+/// A fake set that is the real set scores 1 on all four:
+///
+/// ```
+/// use geneval_metrics::prdc::{prdc, PRDC_DEFAULT_K};
+/// use ndarray::array;
+///
+/// let real = array![[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [3.0, 3.0], [5.0, 1.0], [2.0, 6.0]];
+/// let r = prdc(real.view(), real.view(), PRDC_DEFAULT_K)?;
+/// assert_eq!((r.precision, r.recall, r.density, r.coverage), (1.0, 1.0, 1.0, 1.0));
+/// # Ok::<(), geneval_metrics::MetricsError>(())
+/// ```
+///
+/// By hand, with `k = 1`: the real radii (distance to the nearest other
+/// real sample) are 2, 1, 1, 1, 1 and the fake radii 3, 3, 5. Only fake 1
+/// lies strictly inside a real ball (that of 0, and only that one); real 14
+/// is exactly on the boundary of fake 9's ball, so outside:
+///
+/// ```
+/// use geneval_metrics::prdc::prdc;
+/// use ndarray::array;
+///
+/// // One feature per sample; every distance is exact.
+/// let real = array![[0.0], [2.0], [3.0], [13.0], [14.0]];
+/// let fake = array![[1.0], [4.0], [9.0]];
+/// let r = prdc(real.view(), fake.view(), 1)?;
+/// assert_eq!(r.precision, 1.0 / 3.0); // fake 1
+/// assert_eq!(r.recall, 4.0 / 5.0); // all reals but 14
+/// assert_eq!(r.density, 1.0 / 3.0); // one membership, / k / M
+/// assert_eq!(r.coverage, 1.0 / 5.0); // real 0's ball
+/// # Ok::<(), geneval_metrics::MetricsError>(())
+/// ```
 pub fn prdc(real: ArrayView2<'_, f64>, fake: ArrayView2<'_, f64>, k: usize) -> Result<Prdc> {
     prdc_with_block(real, fake, k, BLOCK_ROWS)
 }

@@ -68,6 +68,27 @@ pub struct ImprovedPrecisionRecall {
 ///
 /// As [`prdc`].
 ///
+/// # Examples
+///
+/// The set of [`prdc`]'s hand-computed example: with closed balls fake 4,
+/// at distance 1 from real 3 whose radius is 1, is now inside, and real 14
+/// is inside fake 9's ball of radius 5:
+///
+/// ```
+/// use geneval_metrics::prdc::improved_precision_recall;
+/// use ndarray::array;
+///
+/// // One feature per sample; every distance is exact.
+/// let real = array![[0.0], [2.0], [3.0], [13.0], [14.0]];
+/// let fake = array![[1.0], [4.0], [9.0]];
+/// let ipr = improved_precision_recall(real.view(), fake.view(), 1)?;
+/// assert_eq!((ipr.precision, ipr.recall), (2.0 / 3.0, 1.0));
+///
+/// // torch-fidelity reports the same ratios rounded to float32.
+/// assert_eq!(ipr.precision as f32, 0.6666667);
+/// # Ok::<(), geneval_metrics::MetricsError>(())
+/// ```
+///
 /// [`prdc`]: crate::prdc::prdc()
 /// [`prdc_and_improved_precision_recall`]: crate::prdc::prdc_and_improved_precision_recall()
 pub fn improved_precision_recall(
