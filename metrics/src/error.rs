@@ -5,6 +5,21 @@
 //! re-deriving the reason.
 
 /// Why a metric or statistic could not be computed.
+///
+/// # Examples
+///
+/// The variant carries what failed, and the message says it:
+///
+/// ```
+/// use geneval_metrics::{MetricsError, Moments};
+/// use ndarray::array;
+///
+/// let one_sample = Moments::from_features(array![[1.0, 2.0]].view())?;
+/// let error = one_sample.gaussian().unwrap_err();
+/// assert_eq!(error, MetricsError::TooFewSamples { what: "a covariance", needed: 2, got: 1 });
+/// assert_eq!(error.to_string(), "a covariance needs at least 2 samples, got 1");
+/// # Ok::<(), MetricsError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MetricsError {
     /// Two inputs that must share a dimension do not.

@@ -7,6 +7,24 @@ use crate::error::{MetricsError, Result};
 use ndarray::{ArrayView1, ArrayView2};
 
 /// Fails with [`MetricsError::NonFinite`] at the first NaN or infinity of `m`.
+///
+/// `what` names the input in the error. Values are visited in logical
+/// order (row by row), whatever the memory layout.
+///
+/// # Examples
+///
+/// ```
+/// use geneval_metrics::finite::ensure_finite_matrix;
+/// use geneval_metrics::MetricsError;
+/// use ndarray::array;
+///
+/// assert!(ensure_finite_matrix("features", array![[1.0, 2.0], [3.0, 4.0]].view()).is_ok());
+/// let bad = array![[1.0, 2.0], [f64::INFINITY, f64::NAN]];
+/// assert!(matches!(
+///     ensure_finite_matrix("features", bad.view()),
+///     Err(MetricsError::NonFinite { what: "features", row: 1, column: 0, .. })
+/// ));
+/// ```
 pub fn ensure_finite_matrix(what: &'static str, m: ArrayView2<'_, f64>) -> Result<()> {
     for ((row, column), &value) in m.indexed_iter() {
         if !value.is_finite() {
@@ -21,7 +39,23 @@ pub fn ensure_finite_matrix(what: &'static str, m: ArrayView2<'_, f64>) -> Resul
     Ok(())
 }
 
-/// Fails with [`MetricsError::NonFinite`] at the first NaN or infinity of `v`.
+/// Fails with [`MetricsError::NonFinite`] at the first NaN or infinity of `v`
+/// (reported at row 0).
+///
+/// # Examples
+///
+/// ```
+/// use geneval_metrics::finite::ensure_finite_vector;
+/// use geneval_metrics::MetricsError;
+/// use ndarray::array;
+///
+/// let error = ensure_finite_vector("mu", array![0.0, f64::NAN].view()).unwrap_err();
+/// assert!(matches!(error, MetricsError::NonFinite { row: 0, column: 1, .. }));
+/// assert_eq!(
+///     error.to_string(),
+///     "mu contains a non-finite value (NaN) at row 0, column 1"
+/// );
+/// ```
 pub fn ensure_finite_vector(what: &'static str, v: ArrayView1<'_, f64>) -> Result<()> {
     for (column, &value) in v.indexed_iter() {
         if !value.is_finite() {

@@ -45,6 +45,21 @@ pub enum FrechetMethod {
 
 impl FrechetMethod {
     /// A short stable name for records and logs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use geneval_metrics::{frechet_distance, FrechetMethod, Gaussian};
+    /// use ndarray::array;
+    ///
+    /// // A positive definite covariance is factored with Cholesky.
+    /// let g = Gaussian::new(array![0.0, 0.0], array![[1.0, 0.0], [0.0, 1.0]])?;
+    /// let fid = frechet_distance(&g, &g)?;
+    /// assert_eq!(fid.method, FrechetMethod::Cholesky);
+    /// assert_eq!(fid.method.as_str(), "cholesky");
+    /// assert_eq!(FrechetMethod::SampleCrossProduct.as_str(), "sample-cross-product");
+    /// # Ok::<(), geneval_metrics::MetricsError>(())
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Cholesky => "cholesky",
@@ -55,6 +70,25 @@ impl FrechetMethod {
 }
 
 /// The Fréchet distance and the terms it is made of.
+///
+/// # Examples
+///
+/// The value is the sum of its terms, clamped at 0:
+///
+/// ```
+/// use geneval_metrics::{frechet_distance, Gaussian};
+/// use ndarray::array;
+///
+/// let a = Gaussian::new(array![0.0, 0.0], array![[4.0, 0.0], [0.0, 1.0]])?;
+/// let b = Gaussian::new(array![1.0, 0.0], array![[1.0, 0.0], [0.0, 1.0]])?;
+/// let fid = frechet_distance(&a, &b)?;
+/// // 1 + 5 + 2 − 2·(√4 + √1) = 2
+/// assert_eq!((fid.mean_term, fid.trace_a, fid.trace_b), (1.0, 5.0, 2.0));
+/// assert!((fid.trace_sqrt_product - 3.0).abs() < 1e-12);
+/// assert!((fid.value - 2.0).abs() < 1e-12);
+/// assert!(!fid.clamped_to_zero && fid.clamped_eigenvalue_mass == 0.0);
+/// # Ok::<(), geneval_metrics::MetricsError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct FrechetDistance {
     /// The distance, clamped at 0.
@@ -127,6 +161,53 @@ fn trace(m: &Array2<f64>) -> f64 {
 }
 
 /// Fréchet distance between `N(μ1, Σ1)` and `N(μ2, Σ2)`.
+///
+/// This is the last step of `Features → Moments → Gaussian →
+/// frechet_distance`, and what pytorch-fid's `calculate_frechet_distance`
+/// computes from two `.npz` files' `mu` and `sigma`.
+///
+/// # Errors
+///
+/// [`MetricsError::NotSquare`] or [`MetricsError::NonFinite`] if either
+/// Gaussian is malformed (its fields are public), and
+/// [`MetricsError::DimensionMismatch`] if their dimensions differ.
+///
+/// # Examples
+///
+/// Two Gaussians with the same covariance are `‖μ1 − μ2‖²` apart, since
+/// `tr Σ + tr Σ − 2 tr √(Σ Σ) = 0`:
+///
+/// ```
+/// use geneval_metrics::{frechet_distance, Gaussian};
+/// use ndarray::array;
+///
+/// let sigma = array![[2.0, 0.5], [0.5, 1.0]];
+/// let a = Gaussian::new(array![0.0, 0.0], sigma.clone())?;
+/// let b = Gaussian::new(array![3.0, 4.0], sigma)?;
+/// let fid = frechet_distance(&a, &b)?;
+/// assert_eq!(fid.mean_term, 25.0);
+/// assert_eq!((fid.trace_a, fid.trace_b), (3.0, 3.0));
+/// assert!((fid.trace_sqrt_product - 3.0).abs() < 1e-12);
+/// assert!((fid.value - 25.0).abs() < 1e-12);
+/// # Ok::<(), geneval_metrics::MetricsError>(())
+/// ```
+///
+/// From features, through the statistics that pytorch-fid saves (streaming
+/// [`Moments`](crate::Moments) give the same `Gaussian` batch by batch):
+///
+/// ```
+/// use geneval_metrics::{frechet_distance, Moments};
+/// use ndarray::array;
+///
+/// let real = array![[0.0, 0.0], [2.0, 0.0], [0.0, 2.0], [2.0, 2.0]];
+/// let fake = &real + &array![1.0, 0.0]; // shifted by 1: same covariance
+/// let real_stats = Moments::from_features(real.view())?.gaussian()?;
+/// let fake_stats = Moments::from_features(fake.view())?.gaussian()?;
+/// assert_eq!(real_stats.mu, array![1.0, 1.0]);
+/// let fid = frechet_distance(&real_stats, &fake_stats)?;
+/// assert!((fid.value - 1.0).abs() < 1e-12);
+/// # Ok::<(), geneval_metrics::MetricsError>(())
+/// ```
 pub fn frechet_distance(a: &Gaussian, b: &Gaussian) -> Result<FrechetDistance> {
     a.validate()?;
     b.validate()?;
@@ -182,6 +263,46 @@ pub fn frechet_distance(a: &Gaussian, b: &Gaussian) -> Result<FrechetDistance> {
 /// singular and `D × D` work is wasted: the `N1 × N2` cross product of the
 /// centred features gives the same trace exactly. Otherwise this is
 /// [`frechet_distance`] of [`Gaussian::from_features`].
+///
+/// # Errors
+///
+/// [`MetricsError::DimensionMismatch`] if the feature dimensions differ,
+/// [`MetricsError::TooFewSamples`] if a set has fewer than 2 rows, and
+/// [`MetricsError::NonFinite`] on NaN or infinite features.
+///
+/// # Examples
+///
+/// Identical sets are 0 apart; a set and its copy moved by `δ` are `‖δ‖²`
+/// apart (the covariances are equal):
+///
+/// ```
+/// use geneval_metrics::frechet_distance_from_features;
+/// use ndarray::array;
+///
+/// let real = array![[1.0, 2.0], [3.0, 0.0], [2.0, 5.0], [0.0, 1.0]];
+/// let same = frechet_distance_from_features(real.view(), real.view())?;
+/// assert!(same.value < 1e-12);
+///
+/// let moved = &real + &array![3.0, 4.0];
+/// let fid = frechet_distance_from_features(real.view(), moved.view())?;
+/// assert!((fid.value - 25.0).abs() < 1e-9);
+/// # Ok::<(), geneval_metrics::MetricsError>(())
+/// ```
+///
+/// With fewer samples than dimensions (here 3 samples of 4 features, as
+/// f32 features arrive from a network) the `N × N` problem is solved:
+///
+/// ```
+/// use geneval_metrics::{frechet_distance_from_features, FrechetMethod};
+/// use ndarray::array;
+///
+/// let a = array![[0.0f32, 1.0, 2.0, 3.0], [1.0, 0.0, 1.0, 0.0], [2.0, 2.0, 0.0, 1.0]];
+/// let b = &a + 0.5;
+/// let fid = frechet_distance_from_features(a.view(), b.view())?;
+/// assert_eq!(fid.method, FrechetMethod::SampleCrossProduct);
+/// assert!((fid.value - 4.0 * 0.25).abs() < 1e-9);
+/// # Ok::<(), geneval_metrics::MetricsError>(())
+/// ```
 pub fn frechet_distance_from_features<A: FeatureValue>(
     a: ArrayView2<'_, A>,
     b: ArrayView2<'_, A>,

@@ -49,6 +49,19 @@ use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 
 /// How the Inception Score is computed.
+///
+/// # Examples
+///
+/// ```
+/// use geneval_metrics::inception_score::InceptionScoreSettings;
+///
+/// // torch-fidelity's defaults: 10 splits, rows shuffled by RandomState(2020).
+/// let defaults = InceptionScoreSettings::default();
+/// assert_eq!((defaults.splits, defaults.shuffle_seed), (10, Some(2020)));
+///
+/// // One split over the rows in their given order.
+/// let whole = InceptionScoreSettings { splits: 1, shuffle_seed: None };
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct InceptionScoreSettings {
     /// Number of splits the samples are cut into (default 10).
@@ -88,6 +101,40 @@ pub struct InceptionScore {
 /// Fails on a non-finite logit, on zero classes, on `splits == 0`, and with
 /// [`MetricsError::TooFewSamples`] when there are fewer samples than splits
 /// (torch-fidelity would average an empty split and report NaN).
+///
+/// # Examples
+///
+/// A network that cannot tell the classes apart (equal logits, so every
+/// `p_i` is uniform and equals `q`) scores exactly 1, the minimum:
+///
+/// ```
+/// use geneval_metrics::inception_score::{inception_score, InceptionScoreSettings};
+/// use ndarray::Array2;
+///
+/// let unsure = Array2::<f64>::zeros((20, 1008));
+/// let is = inception_score(unsure.view(), &InceptionScoreSettings::default())?;
+/// assert_eq!((is.mean, is.std), (1.0, 0.0));
+/// assert_eq!((is.split_scores.len(), is.samples), (10, 20));
+/// # Ok::<(), geneval_metrics::MetricsError>(())
+/// ```
+///
+/// Confident and diverse predictions score up to the number of classes:
+/// ten samples, each sure of a different one of 10 classes, give
+/// `exp(KL(one-hot ‖ uniform)) = exp(ln 10) = 10`:
+///
+/// ```
+/// use geneval_metrics::inception_score::{inception_score, InceptionScoreSettings};
+/// use ndarray::Array2;
+///
+/// let sure = Array2::<f64>::eye(10) * 100.0; // logits: one class far ahead
+/// let settings = InceptionScoreSettings { splits: 1, shuffle_seed: None };
+/// let is = inception_score(sure.view(), &settings)?;
+/// assert!((is.mean - 10.0).abs() < 1e-9);
+///
+/// // Fewer samples than splits cannot be split.
+/// assert!(inception_score(sure.view(), &InceptionScoreSettings { splits: 11, ..settings }).is_err());
+/// # Ok::<(), geneval_metrics::MetricsError>(())
+/// ```
 pub fn inception_score(
     logits: ArrayView2<'_, f64>,
     settings: &InceptionScoreSettings,

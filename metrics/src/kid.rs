@@ -67,6 +67,20 @@ use rayon::prelude::*;
 const DEFAULT_MAX_SUBSET_SIZE: usize = 1000;
 
 /// How KID is computed.
+///
+/// # Examples
+///
+/// ```
+/// use geneval_metrics::kid::KidSettings;
+///
+/// // torch-fidelity's defaults: 100 subsets, kernel (x·y/d + 1)³, seed 2020.
+/// let defaults = KidSettings::default();
+/// assert_eq!((defaults.subsets, defaults.degree, defaults.coef0), (100, 3, 1.0));
+/// assert_eq!((defaults.subset_size, defaults.gamma, defaults.seed), (None, None, 2020));
+///
+/// // Fewer, smaller subsets for a quick look.
+/// let quick = KidSettings { subsets: 10, subset_size: Some(100), ..KidSettings::default() };
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct KidSettings {
     /// Number of random subset pairs (default 100).
@@ -122,6 +136,27 @@ pub struct Kid {
 /// subset size (naming the side) or fewer than 2, and
 /// [`MetricsError::InvalidParameter`] for `subsets == 0`, an explicit
 /// `subset_size < 2`, zero features, or a non-finite `gamma`/`coef0`.
+///
+/// # Examples
+///
+/// Four samples at the origin against five at `[1, 1]`: with `γ = 1/d` the
+/// kernel is `k(0, 0) = 1`, `k(1, 1) = (2/2 + 1)³ = 8` and `k(0, 1) = 1`,
+/// so every subset scores `1 + 8 − 2·1 = 7`:
+///
+/// ```
+/// use geneval_metrics::kid::{kid, KidSettings};
+/// use ndarray::Array2;
+///
+/// let a = Array2::<f64>::zeros((4, 2));
+/// let b = Array2::<f64>::ones((5, 2));
+/// let k = kid(a.view(), b.view(), &KidSettings::default())?;
+/// assert_eq!((k.mean, k.std), (7.0, 0.0));
+/// assert_eq!((k.subsets, k.subset_size), (100, 4)); // min(4, 5, 1000)
+///
+/// // Feature dimensions must agree.
+/// assert!(kid(a.view(), Array2::<f64>::ones((5, 3)).view(), &KidSettings::default()).is_err());
+/// # Ok::<(), geneval_metrics::MetricsError>(())
+/// ```
 pub fn kid(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>, settings: &KidSettings) -> Result<Kid> {
     let (n_a, dim) = a.dim();
     let n_b = b.nrows();

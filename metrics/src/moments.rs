@@ -32,6 +32,17 @@ const BLOCK_ROWS: usize = 512;
 /// the count as float64, and the merge weights are computed in f64). A
 /// count of 1e19 read from a file would otherwise overflow `u64` in a merge
 /// (a panic in debug builds, a wrong covariance in release builds).
+///
+/// # Examples
+///
+/// ```
+/// use geneval_metrics::moments::MAX_COUNT;
+/// use geneval_metrics::{MetricsError, Moments};
+/// use ndarray::{array, Array2};
+///
+/// let too_many = Moments::from_parts(MAX_COUNT + 1, array![0.0], Array2::zeros((1, 1)));
+/// assert!(matches!(too_many, Err(MetricsError::InvalidParameter { name: "count", .. })));
+/// ```
 pub const MAX_COUNT: u64 = 1 << 53;
 
 /// Where a block's product runs.
@@ -44,11 +55,66 @@ enum Threads {
 }
 
 /// An element type features may arrive in; converted to f64 on entry.
+///
+/// # Examples
+///
+/// Networks give f32 features; the statistics are f64 either way:
+///
+/// ```
+/// use geneval_metrics::Moments;
+/// use ndarray::array;
+///
+/// let f32_features = array![[0.5f32, 1.0], [1.5, 3.0]];
+/// let f64_features = array![[0.5f64, 1.0], [1.5, 3.0]];
+/// assert_eq!(
+///     Moments::from_features(f32_features.view())?,
+///     Moments::from_features(f64_features.view())?
+/// );
+/// # Ok::<(), geneval_metrics::MetricsError>(())
+/// ```
 pub trait FeatureValue: Copy + Into<f64> + Send + Sync {}
 impl FeatureValue for f32 {}
 impl FeatureValue for f64 {}
 
 /// Streaming count, mean and co-moment matrix of feature vectors.
+///
+/// Fold batches in with [`update`](Moments::update) as they arrive, combine
+/// threads, shards or machines with [`merge`](Moments::merge), and turn the
+/// result into the [`Gaussian`] that FID compares. See the module docs for
+/// the update and merge formulas.
+///
+/// # Examples
+///
+/// Batches folded in one by one, and two shards merged, equal one pass over
+/// all the rows (to rounding):
+///
+/// ```
+/// use geneval_metrics::Moments;
+/// use ndarray::{array, s};
+///
+/// let features = array![
+///     [1.0, 2.0], [3.0, 0.0], [2.0, 5.0], [0.0, 1.0], [4.0, 4.0], [1.0, 3.0]
+/// ];
+/// let one_pass = Moments::from_features(features.view())?;
+///
+/// // One accumulator fed batch by batch, as a network produces features.
+/// let mut streamed = Moments::new(2);
+/// streamed.update(features.slice(s![..4, ..]))?;
+/// streamed.update(features.slice(s![4.., ..]))?;
+///
+/// // Two shards computed apart (two threads, jobs or machines), then merged.
+/// let mut merged = Moments::from_features(features.slice(s![..3, ..]))?;
+/// merged.merge(&Moments::from_features(features.slice(s![3.., ..]))?)?;
+///
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+/// for m in [&streamed, &merged] {
+///     assert_eq!(m.count(), 6);
+///     assert!(m.mean().iter().zip(one_pass.mean()).all(|(&a, &b)| close(a, b)));
+///     assert!(m.comoment().iter().zip(&one_pass.comoment()).all(|(&a, &b)| close(a, b)));
+/// }
+/// assert!(close(one_pass.mean()[0], 11.0 / 6.0));
+/// # Ok::<(), geneval_metrics::MetricsError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Moments {
     count: u64,
@@ -61,6 +127,16 @@ pub struct Moments {
 
 impl Moments {
     /// Empty moments of `dim`-dimensional features.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use geneval_metrics::Moments;
+    ///
+    /// let empty = Moments::new(3);
+    /// assert_eq!((empty.dim(), empty.count()), (3, 0));
+    /// assert_eq!(empty.mean(), ndarray::array![0.0, 0.0, 0.0]);
+    /// ```
     pub fn new(dim: usize) -> Self {
         Self {
             count: 0,
@@ -73,6 +149,32 @@ impl Moments {
     ///
     /// `comoment` must be a symmetric `dim × dim` matrix; only its lower
     /// triangle is used. `count` is at most [`MAX_COUNT`].
+    ///
+    /// # Errors
+    ///
+    /// [`MetricsError::NotSquare`] if `comoment` is not `dim × dim`,
+    /// [`MetricsError::NonFinite`] on NaN or infinity, and
+    /// [`MetricsError::InvalidParameter`] for a count over [`MAX_COUNT`] or
+    /// a count of 0 with a non-zero mean or co-moment.
+    ///
+    /// # Examples
+    ///
+    /// The parts [`count`](Moments::count), [`mean`](Moments::mean) and
+    /// [`comoment`](Moments::comoment) rebuild the same moments, which is
+    /// how partial statistics travel between machines:
+    ///
+    /// ```
+    /// use geneval_metrics::Moments;
+    /// use ndarray::array;
+    ///
+    /// let m = Moments::from_features(array![[0.0, 1.0], [2.0, 5.0], [1.0, 0.0]].view())?;
+    /// let back = Moments::from_parts(m.count(), m.mean().to_owned(), m.comoment())?;
+    /// assert_eq!(back, m);
+    ///
+    /// // A 3 × 3 co-moment does not go with a 2-d mean.
+    /// assert!(Moments::from_parts(3, array![0.0, 0.0], ndarray::Array2::zeros((3, 3))).is_err());
+    /// # Ok::<(), geneval_metrics::MetricsError>(())
+    /// ```
     pub fn from_parts(count: u64, mean: Array1<f64>, comoment: Array2<f64>) -> Result<Self> {
         if count > MAX_COUNT {
             return Err(count_too_large(count));
@@ -114,6 +216,27 @@ impl Moments {
     /// its own accumulator, and the partial moments are merged exactly: the
     /// same merge that combines shards, so the result equals a sequential
     /// pass up to rounding.
+    ///
+    /// # Errors
+    ///
+    /// [`MetricsError::NonFinite`] at the first NaN or infinite value.
+    ///
+    /// # Examples
+    ///
+    /// The four corners of a square of side 2: mean at its centre,
+    /// `Σ (x − mean)(x − mean)ᵀ = 4·I`:
+    ///
+    /// ```
+    /// use geneval_metrics::Moments;
+    /// use ndarray::array;
+    ///
+    /// let corners = array![[0.0, 0.0], [2.0, 0.0], [0.0, 2.0], [2.0, 2.0]];
+    /// let m = Moments::from_features(corners.view())?;
+    /// assert_eq!(m.count(), 4);
+    /// assert_eq!(m.mean(), array![1.0, 1.0]);
+    /// assert_eq!(m.comoment(), array![[4.0, 0.0], [0.0, 4.0]]);
+    /// # Ok::<(), geneval_metrics::MetricsError>(())
+    /// ```
     pub fn from_features<A: FeatureValue>(features: ArrayView2<'_, A>) -> Result<Self> {
         use rayon::prelude::*;
         let dim = features.ncols();
@@ -147,22 +270,65 @@ impl Moments {
     }
 
     /// Feature dimension.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(geneval_metrics::Moments::new(2048).dim(), 2048);
+    /// ```
     pub fn dim(&self) -> usize {
         self.mean.len()
     }
 
     /// Number of samples seen.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use geneval_metrics::Moments;
+    ///
+    /// let mut m = Moments::new(2);
+    /// m.update(ndarray::Array2::<f32>::zeros((5, 2)).view())?;
+    /// m.update(ndarray::Array2::<f32>::zeros((3, 2)).view())?;
+    /// assert_eq!(m.count(), 8);
+    /// # Ok::<(), geneval_metrics::MetricsError>(())
+    /// ```
     pub fn count(&self) -> u64 {
         self.count
     }
 
     /// Mean of the samples seen (zeros when none).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use geneval_metrics::Moments;
+    /// use ndarray::array;
+    ///
+    /// let m = Moments::from_features(array![[1.0, 10.0], [3.0, 20.0]].view())?;
+    /// assert_eq!(m.mean(), array![2.0, 15.0]);
+    /// # Ok::<(), geneval_metrics::MetricsError>(())
+    /// ```
     pub fn mean(&self) -> ArrayView1<'_, f64> {
         self.mean.view()
     }
 
     /// The full symmetric co-moment matrix `Σ (x − mean)(x − mean)ᵀ`.
     /// Row-major (C order), as numpy writes it.
+    ///
+    /// # Examples
+    ///
+    /// Deviations from the mean `[2, 15]` are `±[1, 5]`, so the co-moment is
+    /// `2·[1, 5]ᵀ[1, 5]`:
+    ///
+    /// ```
+    /// use geneval_metrics::Moments;
+    /// use ndarray::array;
+    ///
+    /// let m = Moments::from_features(array![[1.0, 10.0], [3.0, 20.0]].view())?;
+    /// assert_eq!(m.comoment(), array![[2.0, 10.0], [10.0, 50.0]]);
+    /// # Ok::<(), geneval_metrics::MetricsError>(())
+    /// ```
     pub fn comoment(&self) -> Array2<f64> {
         let mut full = self.comoment_lower.as_standard_layout().into_owned();
         linalg::symmetrize_from_lower(&mut full);
@@ -173,6 +339,24 @@ impl Moments {
     ///
     /// Fails on a dimension mismatch or a non-finite value, naming the
     /// sample's index counted over everything seen so far.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use geneval_metrics::{MetricsError, Moments};
+    /// use ndarray::array;
+    ///
+    /// let mut m = Moments::new(2);
+    /// m.update(array![[0.0f32, 0.0], [2.0, 0.0]].view())?;
+    /// m.update(array![[0.0f32, 2.0], [2.0, 2.0]].view())?;
+    /// assert_eq!(m.mean(), array![1.0, 1.0]);
+    /// assert_eq!(m.comoment(), array![[4.0, 0.0], [0.0, 4.0]]);
+    ///
+    /// // The fifth sample seen holds a NaN: row 4 of everything seen.
+    /// let bad = m.update(array![[f32::NAN, 0.0]].view());
+    /// assert!(matches!(bad, Err(MetricsError::NonFinite { row: 4, column: 0, .. })));
+    /// # Ok::<(), geneval_metrics::MetricsError>(())
+    /// ```
     pub fn update<A: FeatureValue>(&mut self, batch: ArrayView2<'_, A>) -> Result<()> {
         let first_row = self.count as usize;
         self.update_block(batch, first_row, Threads::Pool)
@@ -212,6 +396,27 @@ impl Moments {
     /// of both had been seen by one accumulator. Fails, leaving `self`
     /// unchanged, when the dimensions differ or the summed count would pass
     /// [`MAX_COUNT`].
+    ///
+    /// # Examples
+    ///
+    /// Two shards' moments merge into those of all their rows:
+    ///
+    /// ```
+    /// use geneval_metrics::Moments;
+    /// use ndarray::array;
+    ///
+    /// let mut left = Moments::from_features(array![[0.0, 0.0], [2.0, 0.0]].view())?;
+    /// let right = Moments::from_features(array![[0.0, 2.0], [2.0, 2.0]].view())?;
+    /// left.merge(&right)?;
+    /// assert_eq!(left.count(), 4);
+    /// assert_eq!(left.mean(), array![1.0, 1.0]);
+    /// assert_eq!(left.comoment(), array![[4.0, 0.0], [0.0, 4.0]]);
+    ///
+    /// // Moments of other features do not merge, and `left` is unchanged.
+    /// assert!(left.merge(&Moments::new(3)).is_err());
+    /// assert_eq!(left.count(), 4);
+    /// # Ok::<(), geneval_metrics::MetricsError>(())
+    /// ```
     pub fn merge(&mut self, other: &Moments) -> Result<()> {
         if other.dim() != self.dim() {
             return Err(MetricsError::DimensionMismatch {
@@ -274,6 +479,25 @@ impl Moments {
     }
 
     /// The Gaussian `N(mean, M2 / (n − 1))`; needs at least 2 samples.
+    ///
+    /// The covariance has ddof 1, as `np.cov(features, rowvar=False)` and
+    /// pytorch-fid's saved `sigma`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use geneval_metrics::{MetricsError, Moments};
+    /// use ndarray::array;
+    ///
+    /// let m = Moments::from_features(array![[1.0, 10.0], [3.0, 20.0]].view())?;
+    /// let g = m.gaussian()?;
+    /// assert_eq!(g.mu, array![2.0, 15.0]);
+    /// assert_eq!(g.sigma, array![[2.0, 10.0], [10.0, 50.0]]); // M2 / (2 − 1)
+    ///
+    /// let one = Moments::from_features(array![[1.0, 10.0]].view())?;
+    /// assert!(matches!(one.gaussian(), Err(MetricsError::TooFewSamples { needed: 2, .. })));
+    /// # Ok::<(), geneval_metrics::MetricsError>(())
+    /// ```
     pub fn gaussian(&self) -> Result<Gaussian> {
         if self.count < 2 {
             return Err(MetricsError::TooFewSamples {
@@ -299,6 +523,24 @@ fn count_too_large(count: u64) -> MetricsError {
 }
 
 /// A multivariate Gaussian: what pytorch-fid stores as `mu` and `sigma`.
+///
+/// # Examples
+///
+/// Statistics read from a pytorch-fid `.npz` become a `Gaussian` with
+/// [`Gaussian::new`]; statistics of features come from [`Moments`]:
+///
+/// ```
+/// use geneval_metrics::{frechet_distance, Gaussian};
+/// use ndarray::array;
+///
+/// let stored = Gaussian::new(array![1.0, 1.0], array![[4.0, 0.0], [0.0, 4.0]] / 3.0)?;
+/// let computed = Gaussian::from_features(
+///     array![[0.0, 0.0], [2.0, 0.0], [0.0, 2.0], [2.0, 2.0]].view(),
+/// )?;
+/// assert_eq!(computed, stored);
+/// assert!(frechet_distance(&stored, &computed)?.value < 1e-12);
+/// # Ok::<(), geneval_metrics::MetricsError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gaussian {
     /// Mean vector (D).
@@ -309,6 +551,24 @@ pub struct Gaussian {
 
 impl Gaussian {
     /// Checks shapes and finiteness of stored statistics.
+    ///
+    /// # Errors
+    ///
+    /// As [`Gaussian::validate`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use geneval_metrics::{Gaussian, MetricsError};
+    /// use ndarray::array;
+    ///
+    /// let g = Gaussian::new(array![0.0, 1.0], array![[1.0, 0.0], [0.0, 1.0]])?;
+    /// assert_eq!(g.dim(), 2);
+    ///
+    /// let wrong = Gaussian::new(array![0.0, 1.0, 2.0], array![[1.0, 0.0], [0.0, 1.0]]);
+    /// assert!(matches!(wrong, Err(MetricsError::NotSquare { expected: 3, .. })));
+    /// # Ok::<(), geneval_metrics::MetricsError>(())
+    /// ```
     pub fn new(mu: Array1<f64>, sigma: Array2<f64>) -> Result<Self> {
         let gaussian = Self { mu, sigma };
         gaussian.validate()?;
@@ -317,6 +577,26 @@ impl Gaussian {
 
     /// Checks that `sigma` is `D × D` for `mu` of length `D` and that every
     /// value is finite; the fields are public, so consumers check before use.
+    ///
+    /// # Errors
+    ///
+    /// [`MetricsError::NotSquare`] for a wrong shape and
+    /// [`MetricsError::NonFinite`] at the first NaN or infinity.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use geneval_metrics::{Gaussian, MetricsError};
+    /// use ndarray::array;
+    ///
+    /// let mut g = Gaussian::new(array![0.0, 1.0], array![[1.0, 0.0], [0.0, 1.0]])?;
+    /// g.sigma[[1, 0]] = f64::NAN;
+    /// assert!(matches!(
+    ///     g.validate(),
+    ///     Err(MetricsError::NonFinite { what: "sigma", row: 1, column: 0, .. })
+    /// ));
+    /// # Ok::<(), geneval_metrics::MetricsError>(())
+    /// ```
     pub fn validate(&self) -> Result<()> {
         let dim = self.mu.len();
         if self.sigma.dim() != (dim, dim) {
@@ -332,11 +612,36 @@ impl Gaussian {
     }
 
     /// Mean and covariance (ddof 1) of the rows of `features`.
+    ///
+    /// The same as [`Moments::from_features`] then [`Moments::gaussian`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use geneval_metrics::Gaussian;
+    /// use ndarray::array;
+    ///
+    /// let g = Gaussian::from_features(array![[1.0f32, 10.0], [3.0, 20.0]].view())?;
+    /// assert_eq!(g.mu, array![2.0, 15.0]);
+    /// assert_eq!(g.sigma, array![[2.0, 10.0], [10.0, 50.0]]);
+    /// # Ok::<(), geneval_metrics::MetricsError>(())
+    /// ```
     pub fn from_features<A: FeatureValue>(features: ArrayView2<'_, A>) -> Result<Self> {
         Moments::from_features(features)?.gaussian()
     }
 
     /// Dimension.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use geneval_metrics::Gaussian;
+    /// use ndarray::{Array1, Array2};
+    ///
+    /// let g = Gaussian::new(Array1::zeros(2048), Array2::eye(2048))?;
+    /// assert_eq!(g.dim(), 2048);
+    /// # Ok::<(), geneval_metrics::MetricsError>(())
+    /// ```
     pub fn dim(&self) -> usize {
         self.mu.len()
     }
