@@ -1,53 +1,18 @@
-//! The smoke test: a one-node model run on the CPU, so that checking the
-//! runtime needs no file.
+//! The smoke test: a one-node model built in memory and run on the CPU, so
+//! that checking the runtime needs no file.
 
 use super::{Runtime, RuntimeError};
+use crate::onnx::{Dim, ElemType, GraphBuilder, ModelBuilder, OnnxError};
 
-/// A one-node ONNX model (`y = x + x`, float32 `[3]`, opset 13), encoded
-/// by hand so that checking the runtime needs no file.
-pub fn smoke_model() -> Vec<u8> {
-    fn varint(out: &mut Vec<u8>, mut v: u64) {
-        while v >= 0x80 {
-            out.push((v as u8) | 0x80);
-            v >>= 7;
-        }
-        out.push(v as u8);
-    }
-    fn int(field: u64, v: u64) -> Vec<u8> {
-        let mut out = Vec::new();
-        varint(&mut out, field << 3);
-        varint(&mut out, v);
-        out
-    }
-    fn bytes(field: u64, body: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        varint(&mut out, (field << 3) | 2);
-        varint(&mut out, body.len() as u64);
-        out.extend_from_slice(body);
-        out
-    }
-    let value_info = |name: &str| {
-        let dim = bytes(1, &int(1, 3)); // TensorShapeProto.dim { dim_value: 3 }
-        let tensor = [int(1, 1), bytes(2, &dim)].concat(); // elem_type FLOAT, shape
-                                                           // ValueInfoProto { name, type { tensor_type } }
-        [bytes(1, name.as_bytes()), bytes(2, &bytes(1, &tensor))].concat()
-    };
-    let node = [
-        bytes(1, b"x"),
-        bytes(1, b"x"),
-        bytes(2, b"y"),
-        bytes(4, b"Add"),
-    ]
-    .concat();
-    let graph = [
-        bytes(1, &node),
-        bytes(2, b"geneval-smoke"),
-        bytes(11, &value_info("x")),
-        bytes(12, &value_info("y")),
-    ]
-    .concat();
-    let opset = int(2, 13);
-    [int(1, 8), bytes(7, &graph), bytes(8, &opset)].concat()
+/// A one-node ONNX model (`y = x + x`, float32 `[3]`, opset 13), built with
+/// the ONNX writer ([`crate::onnx`]).
+pub fn smoke_model() -> Result<Vec<u8>, OnnxError> {
+    let shape = [Dim::Fixed(3)];
+    let mut graph = GraphBuilder::new("geneval-smoke");
+    graph.input("x", ElemType::Float, &shape);
+    graph.node("Add", &["x", "x"], &["y"], []);
+    graph.output("y", ElemType::Float, &shape);
+    ModelBuilder::new(graph).opset("", 13).to_bytes()
 }
 
 impl Runtime {
@@ -58,8 +23,10 @@ impl Runtime {
             path: self.path.clone(),
             message,
         };
+        let model =
+            smoke_model().map_err(|e| fail(format!("cannot write a one-node model: {e}")))?;
         let mut session = ort::session::Session::builder(&self.environment)
-            .and_then(|mut b| b.commit_from_memory(&smoke_model()))
+            .and_then(|mut b| b.commit_from_memory(&model))
             .map_err(|e| fail(format!("cannot build a session from a one-node model: {e}")))?;
         let input = ort::value::Tensor::from_array(([3usize], vec![1.0f32, 2.0, 3.0]))
             .map_err(|e| fail(e.to_string()))?;
@@ -75,5 +42,37 @@ impl Runtime {
             )));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::runtime::{cache_root, cached_library, init, INSTALL_COMMAND};
+
+    #[test]
+    fn the_smoke_model_is_one_add_node_on_three_floats_at_opset_13() {
+        let bytes = smoke_model().unwrap();
+        // ir_version 8 opens the model; the one opset import (field 8)
+        // `{ domain: "", version: 13 }` closes it.
+        assert_eq!(&bytes[..2], &[0x08, 0x08]);
+        let opset_13 = [0x42, 0x04, 0x0a, 0x00, 0x10, 0x0d];
+        assert!(bytes.ends_with(&opset_13), "{bytes:02x?}");
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            text.contains("geneval-smoke") && text.contains("Add"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_installed_runtime_doubles_the_smoke_input() {
+        let root = cache_root();
+        if !root.is_some_and(|root| cached_library(&root, false).is_file()) {
+            eprintln!("note: ONNX Runtime not installed (run {INSTALL_COMMAND}); skipped");
+            return;
+        }
+        let runtime = init(None).unwrap();
+        runtime.smoke_test().unwrap();
     }
 }
