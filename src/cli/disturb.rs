@@ -3,6 +3,9 @@
 use clap::Args;
 use std::path::PathBuf;
 
+use super::values::parse_disturbance;
+use crate::generate::Disturbance;
+
 /// `geneval disturb`
 #[derive(Debug, Args)]
 pub struct DisturbArgs {
@@ -11,8 +14,8 @@ pub struct DisturbArgs {
     /// Folder to write (same file names, PNG).
     pub out: PathBuf,
     /// The disturbance, KIND:LEVEL.
-    #[arg(value_name = "KIND:LEVEL")]
-    pub disturbance: String,
+    #[arg(value_name = "KIND:LEVEL", value_parser = parse_disturbance)]
+    pub disturbance: Disturbance,
     /// Seed of the disturbance's randomness.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
