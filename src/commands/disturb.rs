@@ -3,15 +3,15 @@
 
 use super::Outcome;
 use crate::cli::{DisturbArgs, GlobalArgs};
-use crate::generate::{self, Disturbance};
+use crate::generate;
 use crate::record::{input_record, RecordBuilder};
 use anyhow::{Context, Result};
 
 /// Runs `geneval disturb`.
 pub fn run(args: &DisturbArgs, _global: &GlobalArgs) -> Result<Outcome> {
     let mut builder = RecordBuilder::start("disturb");
-    let d: Disturbance = args.disturbance.parse()?;
-    let report = generate::disturb_folder(&args.input, &args.out, &d, args.seed)
+    let d = &args.disturbance;
+    let report = generate::disturb_folder(&args.input, &args.out, d, args.seed)
         .with_context(|| format!("disturbing {}", args.input.display()))?;
     let record = builder.record();
     record.seed = Some(args.seed);

@@ -3,27 +3,21 @@
 
 use super::Outcome;
 use crate::cli::{GenerateArgs, GlobalArgs};
-use crate::generate::{self, Disturbance, GenerateOptions, ImageFormat};
+use crate::generate::{self, GenerateOptions};
 use crate::record::RecordBuilder;
 use anyhow::{Context, Result};
 
 /// Runs `geneval generate`.
 pub fn run(args: &GenerateArgs, _global: &GlobalArgs) -> Result<Outcome> {
     let mut builder = RecordBuilder::start("generate");
-    let format: ImageFormat = args.format.parse()?;
-    let disturbances = args
-        .disturb
-        .iter()
-        .map(|text| text.parse::<Disturbance>())
-        .collect::<Result<Vec<_>, _>>()?;
     let options = GenerateOptions {
         n: args.n,
         size: args.size,
         seed: args.seed,
         classes: args.classes,
         keep_classes: args.keep_classes,
-        format,
-        disturbances,
+        format: args.format,
+        disturbances: args.disturb.clone(),
     };
     let report = generate::write_set(&args.out, &options)
         .with_context(|| format!("generating images in {}", args.out.display()))?;

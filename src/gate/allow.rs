@@ -337,7 +337,7 @@ mod tests {
                 "`merge` (it writes files)",
             ),
             (&["generate", "out"], "`generate` (it computes no metric)"),
-            (&["disturb", "a", "b", "noise:1"], "`disturb`"),
+            (&["disturb", "a", "b", "noise:0.5"], "`disturb`"),
             (&["models", "fetch"], "`models`"),
             (&["report", "r.jsonl", "-o", "r.html"], "`report`"),
             (&["demo"], "`demo`"),
