@@ -8,7 +8,7 @@
 //! - [`metric`]: the one table of known metrics (titles, directions,
 //!   column order, comparability family).
 //! - [`compare`]: what makes two records of a metric incomparable.
-//! - [`format`]: numbers to n significant digits.
+//! - [`format`](mod@crate::format): numbers to n significant digits.
 //! - [`selfcheck`]: the typed sets and checks of a `selfcheck` record.
 //! - [`frame`]: records as polars DataFrames; repeated runs aggregated.
 //! - [`report`]: records → a [`Report`] (tables, charts, provenance).
