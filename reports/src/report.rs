@@ -21,9 +21,11 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Serialize, Serializer};
 
 use crate::charts::{Bar, BarChart, Chart, GroupedBarChart, LineChart, Series};
+use crate::compare::comparability;
 use crate::frame::{aggregate_runs, measurements_frame, Measurement, RunStats};
 use crate::read::{Records, SourcedRecord};
 use crate::record::ResultRecord;
+use crate::selfcheck::{SelfcheckSets, SetMeasure};
 
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -118,97 +120,18 @@ impl Default for ReportOptions {
     }
 }
 
-/// Which way a metric is better.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    /// Lower is better (FID, KID, perplexity, bits per byte).
-    Lower,
-    /// Higher is better (IS, precision, recall, density, coverage).
-    Higher,
-}
-
-impl Direction {
-    /// The direction of a metric by name, if known.
-    pub fn of(metric: &str) -> Option<Direction> {
-        let m = metric.to_ascii_lowercase();
-        match m.as_str() {
-            "fid" | "kid" | "kid_mean" | "ppl" | "bits_per_byte" | "nll" | "loss" => {
-                Some(Direction::Lower)
-            }
-            "is" | "is_mean" | "precision" | "recall" | "density" | "coverage"
-            | "improved_precision" | "improved_recall" => Some(Direction::Higher),
-            _ if m.contains("perplexity") || m.starts_with("fid") || m.ends_with("_fid") => {
-                Some(Direction::Lower)
-            }
-            _ => None,
-        }
-    }
-
-    /// `↓` or `↑`.
-    pub fn arrow(self) -> &'static str {
-        match self {
-            Direction::Lower => "↓",
-            Direction::Higher => "↑",
-        }
-    }
-
-    /// `lower is better` or `higher is better`.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Direction::Lower => "lower is better",
-            Direction::Higher => "higher is better",
-        }
-    }
-
-    fn better(self, a: f64, b: f64) -> bool {
-        match self {
-            Direction::Lower => a < b,
-            Direction::Higher => a > b,
-        }
-    }
-}
-
-/// A metric's name for people: `FID`, `KID`, `IS`, `precision`, `perplexity`.
-pub fn metric_title(metric: &str) -> String {
-    match metric {
-        "fid" => "FID".into(),
-        "kid" => "KID".into(),
-        "is" => "IS".into(),
-        "ppl" => "perplexity".into(),
-        "bits_per_byte" => "bits per byte".into(),
-        other => other.replace('_', " "),
-    }
-}
+use crate::metric::{metric_rank, PRDC, SET_METRICS};
+pub use crate::metric::{metric_title, Direction};
 
 /// A number as a table shows it: four significant digits, scientific
 /// notation for very small or large magnitudes.
 pub fn format_number(v: f64) -> String {
-    if !v.is_finite() {
-        return v.to_string();
-    }
-    if v == 0.0 {
-        return "0".into();
-    }
-    let magnitude = v.abs().log10().floor() as i32;
-    if !(-4..6).contains(&magnitude) {
-        return format!("{v:.3e}");
-    }
-    let decimals = (3 - magnitude).clamp(0, 7) as usize;
-    format!("{v:.decimals$}")
+    crate::format::significant(v, 4)
 }
 
 /// An uncertainty as a table shows it: two significant digits.
 pub fn format_uncertainty(u: f64) -> String {
-    if !u.is_finite() || u == 0.0 {
-        return format_number(u);
-    }
-    let magnitude = u.abs().log10().floor() as i32;
-    if !(-4..6).contains(&magnitude) {
-        return format!("{u:.1e}");
-    }
-    let decimals = (1 - magnitude).clamp(0, 7) as usize;
-    format!("{u:.decimals$}")
+    crate::format::significant(u, 2)
 }
 
 /// A step as a table shows it: an integer when it is one.
@@ -515,29 +438,8 @@ impl Report {
     }
 }
 
-/// Metrics in the order the columns show them; others follow by name.
-const METRIC_ORDER: [&str; 9] = [
-    "fid",
-    "kid",
-    "is",
-    "precision",
-    "recall",
-    "density",
-    "coverage",
-    "ppl",
-    "bits_per_byte",
-];
-
 /// Records that are not measurements of a model.
 const NOT_MEASUREMENTS: [&str; 4] = ["selfcheck", "report", "gate", "demo"];
-
-fn metric_rank(metric: &str) -> (usize, String) {
-    let rank = METRIC_ORDER
-        .iter()
-        .position(|m| *m == metric)
-        .unwrap_or(METRIC_ORDER.len());
-    (rank, metric.to_owned())
-}
 
 /// One number a record gives a column.
 struct Number {
@@ -587,7 +489,7 @@ fn numbers(record: &ResultRecord) -> Vec<Number> {
         return Vec::new();
     }
     match metric {
-        "prdc" => ["precision", "recall", "density", "coverage"]
+        "prdc" => PRDC
             .iter()
             .filter_map(|m| record.number(m).map(|v| Number::new(m, v, None, None)))
             .collect(),
@@ -615,35 +517,6 @@ fn parse_step(text: &str) -> Option<f64> {
         .parse::<f64>()
         .ok()
         .filter(|s| s.is_finite())
-}
-
-/// What makes numbers of a metric incomparable, per record: (what, value).
-fn comparability(metric: &str, record: &ResultRecord) -> Vec<(&'static str, Option<String>)> {
-    let setting = |name: &str| record.settings.get(name).map(|v| v.to_string());
-    if matches!(metric, "ppl" | "bits_per_byte") {
-        // The language model is what is compared; how it was scored is not.
-        let windows = match (setting("max_length"), setting("stride")) {
-            (None, None) => None,
-            (m, s) => Some(format!(
-                "max_length={}, stride={}",
-                m.as_deref().unwrap_or("?"),
-                s.as_deref().unwrap_or("-")
-            )),
-        };
-        vec![
-            ("perplexity modes", record.mode.clone()),
-            ("window settings", windows),
-        ]
-    } else {
-        let network = record
-            .model
-            .as_ref()
-            .map(|m| m.id.clone().unwrap_or_else(|| m.name.clone()));
-        vec![
-            ("feature networks", network),
-            ("preprocessing modes", record.mode.clone()),
-        ]
-    }
 }
 
 fn provenance(r: &SourcedRecord, group: &str) -> Provenance {
@@ -1252,18 +1125,7 @@ impl Builder<'_> {
             } else {
                 format!(":{}", k + 1)
             };
-            let sets = record
-                .settings
-                .get("sets")
-                .and_then(|s| s.as_array())
-                .cloned()
-                .unwrap_or_default();
-            let checks = record
-                .settings
-                .get("checks")
-                .and_then(|s| s.as_array())
-                .cloned()
-                .unwrap_or_default();
+            let SelfcheckSets { sets, checks } = SelfcheckSets::from_record(record);
             let setting = |name: &str| {
                 record
                     .settings
@@ -1293,15 +1155,6 @@ impl Builder<'_> {
             }
             about.push_str(". Every set is compared with an independent reference set; the clean set (level 0) is undisturbed.");
 
-            const SET_METRICS: [&str; 7] = [
-                "fid",
-                "kid",
-                "is",
-                "precision",
-                "recall",
-                "density",
-                "coverage",
-            ];
             let mut columns = vec![
                 Column::text("set", "set"),
                 Column::text("disturbance", "disturbance"),
@@ -1311,22 +1164,16 @@ impl Builder<'_> {
             let rows: Vec<Vec<Cell>> = sets
                 .iter()
                 .map(|set| {
-                    let text = |name: &str| {
-                        set.get(name).map_or(Cell::Empty, |v| {
-                            Cell::text(v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-                        })
-                    };
-                    let mut row = vec![text("set"), text("disturbance")];
+                    let text = |t: &Option<String>| t.as_deref().map_or(Cell::Empty, Cell::text);
+                    let mut row = vec![text(&set.set), text(&set.disturbance)];
                     row.push(
-                        set.get("level")
-                            .and_then(|v| v.as_f64())
+                        set.level
                             .map_or(Cell::Empty, |l| Cell::text(format_step(l))),
                     );
-                    row.extend(SET_METRICS.iter().map(|m| {
-                        set.get(*m)
-                            .and_then(|v| v.as_f64())
-                            .map_or(Cell::Empty, |v| Cell::Number(Measure::new(v)))
-                    }));
+                    row.extend(
+                        set.metrics()
+                            .map(|(_, v)| v.map_or(Cell::Empty, |v| Cell::Number(Measure::new(v)))),
+                    );
                     row
                 })
                 .collect();
@@ -1344,9 +1191,7 @@ impl Builder<'_> {
             let check_rows: Vec<Vec<Cell>> = checks
                 .iter()
                 .map(|c| {
-                    let passed = c.get("passed").and_then(|v| v.as_bool()).unwrap_or(false);
-                    let required = c.get("required").and_then(|v| v.as_bool()).unwrap_or(true);
-                    let verdict = match (passed, required) {
+                    let verdict = match (c.passed, c.required) {
                         (true, _) => Verdict::Pass,
                         (false, true) => Verdict::Fail,
                         (false, false) => Verdict::Info,
@@ -1356,12 +1201,8 @@ impl Builder<'_> {
                         Verdict::Fail => counts.1 += 1,
                         Verdict::Info => counts.2 += 1,
                     }
-                    let text = |name: &str| {
-                        c.get(name)
-                            .and_then(|v| v.as_str())
-                            .map_or(Cell::Empty, Cell::text)
-                    };
-                    vec![text("name"), Cell::Verdict { verdict }, text("detail")]
+                    let text = |t: &Option<String>| t.as_deref().map_or(Cell::Empty, Cell::text);
+                    vec![text(&c.name), Cell::Verdict { verdict }, text(&c.detail)]
                 })
                 .collect();
             let has_checks = !check_rows.is_empty();
@@ -1419,17 +1260,12 @@ impl Builder<'_> {
     }
 
     /// Per metric, value against disturbance level, a line per disturbance.
-    fn selfcheck_charts(&mut self, sets: &[serde_json::Value], suffix: &str) {
-        let field = |set: &serde_json::Value, name: &str| {
-            set.get(name)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let clean = sets.iter().find(|s| field(s, "disturbance") == "none");
+    fn selfcheck_charts(&mut self, sets: &[SetMeasure], suffix: &str) {
+        let kind_of = |set: &SetMeasure| set.disturbance.clone().unwrap_or_default();
+        let clean = sets.iter().find(|s| kind_of(s) == "none");
         let mut kinds: Vec<String> = Vec::new();
         for set in sets {
-            let kind = field(set, "disturbance");
+            let kind = kind_of(set);
             if kind != "none" && !kinds.contains(&kind) {
                 kinds.push(kind);
             }
@@ -1437,8 +1273,9 @@ impl Builder<'_> {
         if kinds.is_empty() {
             return;
         }
-        for metric in ["fid", "kid", "is", "precision", "recall", "coverage"] {
-            let value = |set: &serde_json::Value| set.get(metric).and_then(|v| v.as_f64());
+        // Density has no bound and no chart; its numbers are in the table.
+        for metric in SET_METRICS.iter().filter(|m| **m != "density") {
+            let value = |set: &SetMeasure| set.metric(metric);
             let series: Vec<Series> = kinds
                 .iter()
                 .map(|kind| {
@@ -1447,7 +1284,7 @@ impl Builder<'_> {
                         .map(|v| (0.0, v))
                         .into_iter()
                         .collect();
-                    let of_kind = sets.iter().filter(|s| field(s, "disturbance") == *kind);
+                    let of_kind = sets.iter().filter(|s| kind_of(s) == *kind);
                     for (i, set) in of_kind.enumerate() {
                         if let Some(v) = value(set) {
                             points.push(((i + 1) as f64, v));

@@ -165,29 +165,6 @@ pub fn format_labels(labels: &Labels) -> String {
         .join(", ")
 }
 
-/// Numbers that are better when lower, and when higher, by metric or value
-/// key: used only to warn about a tolerance in the unusual direction.
-const LOWER_IS_BETTER: [&str; 8] = [
-    "fid",
-    "kid",
-    "kid_mean",
-    "ppl",
-    "perplexity",
-    "mean_perplexity",
-    "word_perplexity",
-    "bits_per_byte",
-];
-const HIGHER_IS_BETTER: [&str; 8] = [
-    "is",
-    "is_mean",
-    "precision",
-    "recall",
-    "density",
-    "coverage",
-    "improved_precision",
-    "improved_recall",
-];
-
 /// A parsed and checked config, with what the user should know about it.
 #[derive(Debug, Clone)]
 pub struct LoadedConfig {
@@ -375,12 +352,14 @@ fn direction_warning(rule: &Rule) -> Option<String> {
     };
     let increase = rule.max_increase.is_some() || rule.max_increase_percent.is_some();
     let decrease = rule.max_decrease.is_some() || rule.max_decrease_percent.is_some();
-    if HIGHER_IS_BETTER.contains(&key) && increase && !decrease {
+    let direction = geneval_reports::metric::Direction::of(key);
+    if direction == Some(geneval_reports::metric::Direction::Higher) && increase && !decrease {
         Some(format!(
             "higher `{key}` is better, so max_increase limits improvements; \
              did you mean max_decrease_percent / max_decrease?"
         ))
-    } else if LOWER_IS_BETTER.contains(&key) && decrease && !increase {
+    } else if direction == Some(geneval_reports::metric::Direction::Lower) && decrease && !increase
+    {
         Some(format!(
             "lower `{key}` is better, so max_decrease limits improvements; \
              did you mean max_increase_percent / max_increase?"

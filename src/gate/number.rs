@@ -3,18 +3,7 @@
 /// Six significant digits, trailing zeros dropped: `27.3`, `25`, `0.012346`;
 /// scientific notation outside 1e-4..1e6.
 pub fn num(x: f64) -> String {
-    if !x.is_finite() {
-        return x.to_string();
-    }
-    if x == 0.0 {
-        return "0".into();
-    }
-    let magnitude = x.abs().log10().floor() as i32;
-    if !(-4..6).contains(&magnitude) {
-        return format!("{x:.4e}");
-    }
-    let decimals = (5 - magnitude).max(0) as usize;
-    trim(format!("{x:.decimals$}"))
+    geneval_reports::format::significant_trimmed(x, 6)
 }
 
 /// A signed percentage with up to two decimals: `+3.1%`, `-0.04%`, `+0%`.
@@ -38,13 +27,7 @@ pub fn plain(x: f64) -> String {
     trim(format!("{:.4}", x))
 }
 
-fn trim(text: String) -> String {
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        text
-    }
-}
+use geneval_reports::format::trim_zeros as trim;
 
 #[cfg(test)]
 mod tests {
