@@ -51,6 +51,9 @@ Config (paths are relative to the config file):
   noise_aware = true                 # a regression must also exceed
   sigmas = 2.0                       # sigmas * sqrt(u_new^2 + u_base^2)
   optional = true                    # skip, not fail, when no record matches
+  allow_mixed = true                 # judge a baseline measured with another
+                                     # network, mode or window (with a warning);
+                                     # without it such a baseline is an error
 
   [[run]]                            # optional: produce a record first
   args = [\"fid\", \"real/\", \"fake/\", \"--model\", \"builtin\"]

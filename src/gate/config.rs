@@ -17,6 +17,7 @@
 //! noise_aware = true              # must also exceed sigmas * sqrt(u_new² + u_base²)
 //! sigmas = 2.0
 //! optional = true                 # skipped when no record matches
+//! allow_mixed = true              # a baseline measured differently: warn, not refuse
 //!
 //! [[run]]
 //! args = ["fid", "real/", "fake/", "--model", "builtin"]
@@ -93,6 +94,11 @@ pub struct Rule {
     /// Skip the rule, instead of failing with an error, when no record matches.
     #[serde(default)]
     pub optional: bool,
+    /// Judge against a baseline measured differently (another feature
+    /// network, preprocessing mode or perplexity window) with a warning,
+    /// instead of refusing as `geneval report` does without `--allow-mixed`.
+    #[serde(default)]
+    pub allow_mixed: bool,
 }
 
 /// The default `sigmas` of a noise-aware rule.
@@ -332,6 +338,9 @@ fn check_rule(rule: &Rule) -> Result<(), String> {
         }
         if rule.baseline_where.is_some() {
             return Err("`baseline_where` needs a `baseline`".into());
+        }
+        if rule.allow_mixed {
+            return Err("`allow_mixed` needs a `baseline`".into());
         }
     }
     if let Some(k) = rule.sigmas {

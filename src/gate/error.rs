@@ -84,6 +84,9 @@ pub enum GateError {
         /// The numbers it has.
         available: Vec<String>,
     },
+    /// The record and its baseline were measured differently.
+    #[error(transparent)]
+    Incomparable(Box<IncomparableBaseline>),
     /// This gate was started by another gate's `[[run]]` (its environment
     /// says so): refused, so that gates cannot start each other without end.
     #[error("refusing to run a gate inside a gate: {DEPTH_ENV}={value} is set, so this process was started by a gate's [[run]]")]
@@ -137,6 +140,32 @@ pub enum GateError {
     },
 }
 
+/// A record and its baseline measured differently (another feature
+/// network, preprocessing mode or perplexity window): their numbers are not
+/// comparable, by the rule [`geneval_reports::compare::incomparable`]
+/// states, the one `geneval report` applies to a column.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "rule {rule}: the `{metric}` record at {source_} and its baseline at {baseline_source} \
+     differ in {what} ({value} vs {baseline_value}): their numbers are not comparable"
+)]
+pub struct IncomparableBaseline {
+    /// The rule (1-based).
+    pub rule: usize,
+    /// The metric.
+    pub metric: String,
+    /// What differs: `feature networks`, `window settings`, ….
+    pub what: String,
+    /// The judged record's value of it.
+    pub value: String,
+    /// The baseline's value of it.
+    pub baseline_value: String,
+    /// Where the judged record is (`path:line`).
+    pub source_: String,
+    /// Where the baseline record is.
+    pub baseline_source: String,
+}
+
 /// Each line indented, so a child's `error:`/`hint:` lines read as quoted,
 /// with control characters escaped so that no line of the child's can
 /// start a workflow command or move the terminal's cursor.
@@ -175,6 +204,11 @@ impl GateError {
                 .into(),
             GateError::MissingValue { .. } => {
                 "set the rule's `value` to one of the numbers the record has".into()
+            }
+            GateError::Incomparable(_) => {
+                "compare with a baseline measured the same way (same network, mode and \
+                 windows), or set `allow_mixed = true` on the rule to judge it anyway with a warning"
+                    .into()
             }
             GateError::Nested { .. } => format!(
                 "a [[run]] runs metric commands only; if you set {DEPTH_ENV} yourself, unset it"

@@ -13,10 +13,11 @@
 //! result says so.
 
 use super::config::{Rule, DEFAULT_SIGMAS};
-use super::error::GateError;
+use super::error::{GateError, IncomparableBaseline};
 use super::number::{num, percent, plain, signed};
 use super::select;
 use crate::record::ResultRecord;
+use geneval_reports::compare::incomparable;
 use geneval_reports::SourcedRecord;
 use serde::Serialize;
 
@@ -238,7 +239,24 @@ pub fn evaluate(
         let base_value = select::number(base, key, index)?;
         result.baseline = Some(base_value);
         result.baseline_source = Some(base.source.clone());
-        result.warnings = comparability(&record.record, &base.record);
+        if let Some(d) = incomparable(&rule.metric, &record.record, &base.record) {
+            if !rule.allow_mixed {
+                return Err(GateError::Incomparable(Box::new(IncomparableBaseline {
+                    rule: index,
+                    metric: rule.metric.clone(),
+                    what: d.what.to_owned(),
+                    value: d.first,
+                    baseline_value: d.second,
+                    source_: record.source.clone(),
+                    baseline_source: base.source.clone(),
+                })));
+            }
+            result.warnings.push(format!(
+                "the record and its baseline differ in {} ({} vs {}): not comparable, \
+                 judged anyway as `allow_mixed = true` asks",
+                d.what, d.first, d.second
+            ));
+        }
         if base.source == record.source {
             result.warnings.push(format!(
                 "the baseline is the judged record itself ({})",
@@ -275,33 +293,6 @@ pub fn evaluate(
         result.verdict = Verdict::Fail;
     }
     Ok(result)
-}
-
-/// Differences between the judged record and its baseline that make the
-/// comparison doubtful.
-fn comparability(record: &ResultRecord, base: &ResultRecord) -> Vec<String> {
-    let mut warnings = Vec::new();
-    let show = |s: Option<&str>| s.unwrap_or("unknown").to_owned();
-    if record.mode.is_some() && base.mode.is_some() && record.mode != base.mode {
-        warnings.push(format!(
-            "the record's mode is {} but the baseline's is {}: the numbers are not comparable",
-            show(record.mode.as_deref()),
-            show(base.mode.as_deref())
-        ));
-    }
-    let model = |r: &ResultRecord| {
-        r.model
-            .as_ref()
-            .map(|m| m.id.clone().unwrap_or_else(|| m.name.clone()))
-    };
-    if let (Some(a), Some(b)) = (model(record), model(base)) {
-        if a != b {
-            warnings.push(format!(
-                "the record's model is {a} but the baseline's is {b}: the numbers are not comparable"
-            ));
-        }
-    }
-    warnings
 }
 
 /// The tolerances of one direction.
@@ -740,19 +731,100 @@ mod tests {
         assert!(matches!(err, GateError::MissingValue { .. }), "{err}");
     }
 
+    /// A record and a baseline one setting apart: feature network, mode,
+    /// perplexity window.
+    fn measured_apart() -> Vec<(&'static str, ResultRecord, ResultRecord)> {
+        let features = |metric: &str, model: &str, mode: &str, second| {
+            let mut r = record(metric, 20.0, second);
+            r.model = Some(geneval_reports::ModelRecord {
+                name: model.into(),
+                id: None,
+            });
+            r.mode = Some(mode.into());
+            r
+        };
+        let ppl = |max_length: u32, second| {
+            let mut r = record("ppl", 20.0, second);
+            r.mode = Some("corpus".into());
+            r.setting("max_length", max_length).setting("stride", 256);
+            r
+        };
+        vec![
+            (
+                "feature networks",
+                features("fid", "fid-inception", "pytorch-fid", 1),
+                features("fid", "builtin", "pytorch-fid", 0),
+            ),
+            (
+                "preprocessing modes",
+                features("kid", "fid-inception", "clean", 1),
+                features("kid", "fid-inception", "pytorch-fid", 0),
+            ),
+            ("window settings", ppl(1024, 1), ppl(512, 0)),
+        ]
+    }
+
+    fn judged(
+        rule_text: &str,
+        new: ResultRecord,
+        base: ResultRecord,
+    ) -> Result<RuleResult, GateError> {
+        let records = sourced(vec![new]);
+        let mut base = sourced(vec![base]);
+        base[0].source = "base:1".into();
+        let baseline = Baseline {
+            name: "the baseline b.jsonl",
+            records: &base,
+        };
+        evaluate(1, &rule(rule_text), &records, Some(baseline))
+    }
+
     #[test]
-    fn a_baseline_measured_differently_warns() {
-        let mut new = record("fid", 20.0, 1);
-        new.mode = Some("clean".into());
-        let mut base = record("fid", 20.0, 0);
-        base.mode = Some("pytorch-fid".into());
-        let r = judge(
-            "metric = \"fid\"\nbaseline = \"b\"\nmax_increase = 1",
-            vec![new],
-            Some(vec![base]),
-        );
-        assert_eq!(r.verdict, Verdict::Pass);
-        assert_eq!(r.warnings.len(), 1);
-        assert!(r.warnings[0].contains("mode is clean but the baseline's is pytorch-fid"));
+    fn a_baseline_measured_differently_is_refused_unless_allowed() {
+        for (what, new, base) in measured_apart() {
+            let metric = new.metric.clone();
+            let text = format!("metric = \"{metric}\"\nbaseline = \"b\"\nmax_increase = 1");
+            let err = judged(&text, new.clone(), base.clone()).unwrap_err();
+            assert!(matches!(err, GateError::Incomparable(_)), "{err}");
+            assert!(err.to_string().contains(what), "{err}");
+            assert!(err.hint().contains("allow_mixed"), "{}", err.hint());
+
+            let allowed = judged(&format!("{text}\nallow_mixed = true"), new, base).unwrap();
+            assert_eq!(allowed.verdict, Verdict::Pass);
+            assert_eq!(allowed.warnings.len(), 1, "{:?}", allowed.warnings);
+            assert!(allowed.warnings[0].contains(what), "{:?}", allowed.warnings);
+        }
+    }
+
+    /// The gate and `geneval report` apply one rule: what a report refuses
+    /// to put in one column, the gate refuses to compare, and what the
+    /// report accepts the gate judges without a warning.
+    #[test]
+    fn the_gate_refuses_what_the_report_refuses() {
+        let report_of = |records: Vec<ResultRecord>| {
+            let records = geneval_reports::Records {
+                records: sourced(records),
+                warnings: Vec::new(),
+                files: Vec::new(),
+            };
+            geneval_reports::Report::from_records(&records, &Default::default())
+        };
+        for (_, new, base) in measured_apart() {
+            let metric = new.metric.clone();
+            let text = format!("metric = \"{metric}\"\nbaseline = \"b\"\nmax_increase = 1");
+            let report = report_of(vec![new.clone(), base.clone()]);
+            assert!(
+                matches!(report, Err(geneval_reports::ReportError::Mixed(_))),
+                "{metric}: the report accepted a mixed column"
+            );
+            assert!(judged(&text, new.clone(), base).is_err());
+
+            // The same record on both sides: both accept.
+            let mut same = new.clone();
+            same.started_at = "2026-11-29T09:00:00Z".into();
+            assert!(report_of(vec![new.clone(), same.clone()]).is_ok());
+            let r = judged(&text, new, same).unwrap();
+            assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        }
     }
 }

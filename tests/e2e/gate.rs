@@ -363,6 +363,29 @@ fn errors_exit_2_with_a_hint() {
     );
     assert!(err.contains("optional = true"), "{err}");
 
+    // A baseline measured in another preprocessing mode: refused, as
+    // `geneval report` refuses that column; allow_mixed judges with a warning.
+    let pytorch_fid = edited(&records, |v| v["mode"] = "pytorch-fid".into());
+    write(dir.path(), "other-mode.jsonl", &pytorch_fid);
+    let mixed_rule = |extra: &str| {
+        format!(
+            "records = [{:?}]\n[[rule]]\nmetric = \"fid\"\nwhere = {{ model = \"ours\" }}\n\
+             baseline = \"other-mode.jsonl\"\nmax_increase = 100\n{extra}",
+            s(&records)
+        )
+    };
+    let mixed = config("mixed.toml", &mixed_rule(""));
+    let err = run_error(&["gate", &mixed]);
+    assert!(
+        err.contains("differ in preprocessing modes (clean vs pytorch-fid)"),
+        "{err}"
+    );
+    assert!(err.contains("allow_mixed = true"), "{err}");
+    let allowed = config("allowed.toml", &mixed_rule("allow_mixed = true\n"));
+    let out = gate(&[&allowed]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not comparable"), "{}", stderr(&out));
+
     let bad_toml = config("bad.toml", "[[rule]\nmetric = \"fid\"\n");
     let err = run_error(&["gate", &bad_toml]);
     assert!(err.contains("bad.toml"), "{err}");
