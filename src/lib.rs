@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod cli;
 pub mod commands;
+pub mod diagnostics;
 pub mod extract;
 pub mod files;
 pub mod fs;
@@ -20,5 +21,4 @@ pub mod pipeline;
 pub mod preprocess;
 pub mod progress;
 pub mod record;
-pub mod report_error;
 pub mod text;

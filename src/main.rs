@@ -55,7 +55,7 @@ fn command_line() -> String {
 
 /// Prints `error:` and `hint:` for `e` and returns exit code 2.
 fn fail(e: impl std::error::Error + Send + Sync + 'static) -> ExitCode {
-    geneval::report_error::print_error(&anyhow::Error::new(e));
+    geneval::diagnostics::print_error(&anyhow::Error::new(e));
     ExitCode::from(2)
 }
 
@@ -98,7 +98,7 @@ fn main() -> ExitCode {
                 match serde_json::to_string(&outcome.record) {
                     Ok(json) => json,
                     Err(e) => {
-                        geneval::report_error::print_error(&e.into());
+                        geneval::diagnostics::print_error(&e.into());
                         return ExitCode::from(2);
                     }
                 }
@@ -117,7 +117,7 @@ fn main() -> ExitCode {
                 Ok(()) => code,
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
                 Err(e) => {
-                    geneval::report_error::print_error(
+                    geneval::diagnostics::print_error(
                         &anyhow::Error::new(e).context("writing to stdout"),
                     );
                     ExitCode::from(2)
@@ -125,7 +125,7 @@ fn main() -> ExitCode {
             }
         }
         Err(error) => {
-            geneval::report_error::print_error(&error);
+            geneval::diagnostics::print_error(&error);
             ExitCode::from(2)
         }
     }

@@ -19,7 +19,7 @@ use crate::networks::builtin;
 
 /// What one batch gives.
 #[derive(Debug, Clone)]
-pub struct Extracted {
+pub struct BatchOutput {
     /// `[N, D]` features.
     pub features: Array2<f32>,
     /// `[N, classes]` logits, when the spec names a logits output.
@@ -37,7 +37,7 @@ pub trait FeatureExtractor {
 
     /// Runs `count` images laid out as the spec says (`input.len()` is
     /// `count · 3 · height · width`).
-    fn extract(&mut self, input: &[f32], count: usize) -> Result<Extracted, BackendError>;
+    fn extract(&mut self, input: &[f32], count: usize) -> Result<BatchOutput, BackendError>;
 }
 
 /// Which model: geneval's built-in network, or an ONNX file.
@@ -154,7 +154,7 @@ pub fn builtin_spec() -> ModelSpec {
 
 /// A model's declared inputs and outputs, and the spec geneval resolves for it.
 #[derive(Debug)]
-pub struct ModelReport {
+pub struct ModelPorts {
     /// Declared inputs.
     pub inputs: Vec<Port>,
     /// Declared outputs.
@@ -270,7 +270,7 @@ impl OnnxExtractor {
     pub fn inspect(
         source: &ModelSource,
         options: &OpenOptions,
-    ) -> Result<ModelReport, BackendError> {
+    ) -> Result<ModelPorts, BackendError> {
         let (bytes, name, model_id) = read_model(source, options.model_id.as_ref())?;
         let rt = runtime::init(options.ort_lib.as_deref())?;
         let cpu = OpenOptions {
@@ -281,7 +281,7 @@ impl OnnxExtractor {
         let inputs = ports(session.inputs());
         let outputs = ports(session.outputs());
         let spec = resolve_spec(source, &name, &inputs, &outputs, options);
-        Ok(ModelReport {
+        Ok(ModelPorts {
             inputs,
             outputs,
             spec_file: spec_file(source, options),
@@ -300,7 +300,7 @@ impl OnnxExtractor {
         self.fixed_batch
     }
 
-    fn run_batch(&mut self, input: &[f32], count: usize) -> Result<Extracted, BackendError> {
+    fn run_batch(&mut self, input: &[f32], count: usize) -> Result<BatchOutput, BackendError> {
         let (w, h) = (self.spec.width as usize, self.spec.height as usize);
         let shape = match self.spec.layout {
             Layout::Nchw => [count, 3, h, w],
@@ -342,7 +342,7 @@ impl OnnxExtractor {
             Some(name) => Some(extract(name, Pooling::None)?),
             None => None,
         };
-        Ok(Extracted { features, logits })
+        Ok(BatchOutput { features, logits })
     }
 }
 
@@ -440,7 +440,7 @@ impl FeatureExtractor for OnnxExtractor {
         &self.model_id
     }
 
-    fn extract(&mut self, input: &[f32], count: usize) -> Result<Extracted, BackendError> {
+    fn extract(&mut self, input: &[f32], count: usize) -> Result<BatchOutput, BackendError> {
         let per = 3 * self.spec.width as usize * self.spec.height as usize;
         if input.len() != count * per {
             return Err(BackendError::InvalidArgument(format!(
@@ -462,7 +462,7 @@ impl FeatureExtractor for OnnxExtractor {
                 let mut padded = input.to_vec();
                 padded.resize(fixed * per, 0.0);
                 let out = self.run_batch(&padded, fixed)?;
-                Ok(Extracted {
+                Ok(BatchOutput {
                     features: out.features.slice(ndarray::s![..count, ..]).to_owned(),
                     logits: out
                         .logits

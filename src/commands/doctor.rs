@@ -11,7 +11,7 @@
 //! the findings in `settings` (`settings.schema` is `geneval.doctor/v1`).
 
 use super::Outcome;
-use crate::backend::extractor::ModelReport;
+use crate::backend::extractor::ModelPorts;
 use crate::backend::runtime::{self, Looked, SearchPlan, INSTALL_COMMAND, ORT_VERSION};
 use crate::backend::{ModelSource, OnnxExtractor, OpenOptions};
 use crate::cli::DoctorArgs;
@@ -179,7 +179,7 @@ pub fn run(args: &DoctorArgs) -> Result<Outcome> {
 }
 
 fn describe_model(
-    report: &ModelReport,
+    report: &ModelPorts,
     model: &str,
     summary: &mut Vec<String>,
     record: &mut crate::record::ResultRecord,

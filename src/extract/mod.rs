@@ -21,7 +21,7 @@ use crate::files::side::is_images;
 use crate::images::decode::{DecodeOptions, DEFAULT_MAX_PIXELS};
 use crate::images::discover::{discover, DiscoverOptions};
 use crate::pipeline::batch::BatchRecipe;
-use crate::pipeline::{self, Collector, Report, Want};
+use crate::pipeline::{self, Collector, RunStats, Want};
 use crate::preprocess::Preprocessor;
 use crate::record::InputRecord;
 use geneval_metrics::Moments;
@@ -37,7 +37,7 @@ pub struct ImageSide {
     /// What was kept.
     pub collector: Collector,
     /// Counts, skipped files, timings.
-    pub report: Report,
+    pub stats: RunStats,
     /// Files listed.
     pub listed: usize,
     /// Width of a feature row, kept here because the typed accessors take
@@ -111,7 +111,7 @@ impl<'a> Extraction<'a> {
         let bar =
             crate::progress::images(paths.len() as u64, label, crate::progress::enabled(quiet));
         let mut collector = Collector::new(want);
-        let report = pipeline::run(
+        let stats = pipeline::run(
             &paths,
             &recipe,
             batch_size,
@@ -123,15 +123,15 @@ impl<'a> Extraction<'a> {
         bar.finish_and_clear();
         self.sides.push(SideSummary {
             side: side.display().to_string(),
-            images: report.images,
-            skipped: report.skipped.iter().map(|e| e.to_string()).collect(),
-            timing: report.timing,
+            images: stats.images,
+            skipped: stats.skipped.iter().map(|e| e.to_string()).collect(),
+            timing: stats.timing,
         });
         Ok(ImageSide {
             path: side.to_owned(),
             dim: collector.dim(),
             collector,
-            report,
+            stats,
             listed: paths.len(),
         })
     }

@@ -26,7 +26,7 @@ impl ImageSide {
         InputRecord {
             path: self.path.display().to_string(),
             kind: "images".into(),
-            count: Some(self.report.images as u64),
+            count: Some(self.stats.images as u64),
             dim: self.dim,
             sha256: None,
         }

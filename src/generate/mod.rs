@@ -184,7 +184,7 @@ pub fn render(options: &GenerateOptions, index: usize) -> RgbImage {
 
 /// What [`write_set`] did.
 #[derive(Debug, Clone, PartialEq)]
-pub struct GenerateReport {
+pub struct GeneratedSet {
     /// Images written.
     pub images: usize,
     /// How many of them are contaminants.
@@ -199,7 +199,7 @@ pub struct GenerateReport {
 
 /// What [`disturb_folder`] did.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DisturbReport {
+pub struct DisturbedSet {
     /// Images read and written.
     pub images: usize,
     /// How many were replaced by contaminants.
@@ -347,7 +347,7 @@ pub fn render_disturbed(options: &GenerateOptions, index: usize) -> (RgbImage, b
 /// (`file,class`, one row per image in index order; class `-1` marks a
 /// contaminant). Runs on the current rayon pool; the files do not depend on
 /// its size.
-pub fn write_set(out: &Path, options: &GenerateOptions) -> Result<GenerateReport, GenerateError> {
+pub fn write_set(out: &Path, options: &GenerateOptions) -> Result<GeneratedSet, GenerateError> {
     options.validate()?;
     create_folder(out)?;
     let started = Instant::now();
@@ -373,7 +373,7 @@ pub fn write_set(out: &Path, options: &GenerateOptions) -> Result<GenerateReport
     let labels = out.join("labels.csv");
     crate::fs::write_bytes_atomically(&labels, csv.as_bytes())?;
     let seconds = started.elapsed().as_secs_f64();
-    Ok(GenerateReport {
+    Ok(GeneratedSet {
         images: options.n,
         contaminated: contaminants.iter().filter(|&&c| c).count(),
         labels,
@@ -391,7 +391,7 @@ pub fn disturb_folder(
     out: &Path,
     d: &Disturbance,
     seed: u64,
-) -> Result<DisturbReport, GenerateError> {
+) -> Result<DisturbedSet, GenerateError> {
     let files = discover(input, DiscoverOptions::default())?;
     if let (Ok(a), Ok(b)) = (input.canonicalize(), out.canonicalize()) {
         if a == b {
@@ -437,7 +437,7 @@ pub fn disturb_folder(
         })
         .collect::<Result<Vec<bool>, _>>()?;
     let seconds = started.elapsed().as_secs_f64();
-    Ok(DisturbReport {
+    Ok(DisturbedSet {
         images: files.len(),
         contaminated: contaminants.iter().filter(|&&c| c).count(),
         seconds,

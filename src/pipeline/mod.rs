@@ -85,7 +85,7 @@ pub struct Timing {
 
 /// What a run did besides its features.
 #[derive(Debug, Default)]
-pub struct Report {
+pub struct RunStats {
     /// Images that went through the model.
     pub images: usize,
     /// Files skipped with `skip_bad`, in path order.
@@ -104,10 +104,10 @@ pub fn run(
     extractor: &mut dyn FeatureExtractor,
     collector: &mut Collector,
     on_batch: &mut dyn FnMut(usize),
-) -> Result<Report, PipelineError> {
+) -> Result<RunStats, PipelineError> {
     let batch_size = batch_size.max(1);
     let start = Instant::now();
-    let mut report = Report::default();
+    let mut report = RunStats::default();
     std::thread::scope(|scope| -> Result<(), PipelineError> {
         let (sender, receiver) = sync_channel::<Result<Batch, ImageError>>(BATCHES_IN_FLIGHT);
         scope.spawn(move || {
