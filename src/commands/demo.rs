@@ -8,21 +8,21 @@
 //! paper's disturbances).
 
 use anyhow::{Context, Result};
-use geneval_metrics::inception_score::{inception_score, InceptionScoreSettings};
-use geneval_metrics::kid::{kid, KidSettings};
-use geneval_metrics::prdc::prdc;
-use geneval_metrics::{frechet_distance, Moments};
+use geneval_reports::metric::PRDC;
+use geneval_reports::Format;
 use ndarray::Array2;
 use std::path::Path;
 
-use super::selfcheck::{self, default_model};
+use super::selfcheck::{self, default_model, Reference, Row};
 use super::Outcome;
 use crate::cli::{DemoArgs, GlobalArgs, SelfcheckArgs};
 use crate::extract::Extraction;
 use crate::files::npz::write_statistics;
 use crate::generate::{self, GenerateOptions, ImageFormat};
-use crate::pipeline::Want;
 use crate::record::{RecordBuilder, ResultRecord};
+
+/// One report-page record of the demo: metric, headline value, numbers.
+type PageRecord<'a> = (&'a str, Option<f64>, Vec<(&'a str, f64)>);
 
 struct Set {
     rows: Array2<f64>,
@@ -36,16 +36,8 @@ fn make_set(
     label: &str,
 ) -> Result<Set> {
     generate::write_set(dir, options).with_context(|| format!("generating {}", dir.display()))?;
-    let want = Want {
-        rows: true,
-        logits: true,
-        ..Want::default()
-    };
-    let mut side = extraction.run(dir, want, label)?;
-    Ok(Set {
-        rows: side.collector.take_rows().expect("asked").mapv(f64::from),
-        logits: side.collector.take_logits().expect("asked").mapv(f64::from),
-    })
+    let (rows, logits) = selfcheck::features(extraction, dir, label)?;
+    Ok(Set { rows, logits })
 }
 
 /// Runs `geneval demo`.
@@ -90,69 +82,29 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<Outcome> {
         "fake",
     )?;
 
-    let real_gaussian = Moments::from_features(real.rows.view())?.gaussian()?;
+    let reference = Reference::new(real.rows)?;
     let stats = args.out.join("real_stats.npz");
-    write_statistics(&stats, &real_gaussian)?;
-    let kid_settings = KidSettings {
-        subsets: 50,
-        ..KidSettings::default()
-    };
-    let is_settings = InceptionScoreSettings {
-        splits: 1,
-        shuffle_seed: None,
-    };
+    write_statistics(&stats, reference.gaussian())?;
     let mut table = vec![format!(
         "{:<22} {:>12} {:>12}",
         "metric", "real vs twin", "real vs fake"
     )];
-    let mut values = Vec::new();
+    // The self-check's measurement of each set against the real one.
+    let mut values: Vec<(&str, Row)> = Vec::new();
     for (name, set) in [("twin", &twin), ("fake", &fake)] {
-        let g = Moments::from_features(set.rows.view())?.gaussian()?;
-        let fid = frechet_distance(&real_gaussian, &g)?.value;
-        let kid = kid(real.rows.view(), set.rows.view(), &kid_settings)?.mean;
-        let is = inception_score(set.logits.view(), &is_settings)?.mean;
-        let dc = prdc(real.rows.view(), set.rows.view(), 5)?;
-        values.push((
-            name,
-            [
-                fid,
-                kid,
-                is,
-                dc.precision,
-                dc.recall,
-                dc.density,
-                dc.coverage,
-            ],
-        ));
+        values.push((name, reference.measure(&set.rows, &set.logits)?));
     }
-    let names = [
-        "FID",
-        "KID",
-        "IS (of the set)",
-        "precision (k=5)",
-        "recall (k=5)",
-        "density (k=5)",
-        "coverage (k=5)",
-    ];
-    let keys = [
-        "fid",
-        "kid",
-        "is",
-        "precision",
-        "recall",
-        "density",
-        "coverage",
-    ];
-    for (i, name) in names.iter().enumerate() {
+    let (twin_row, fake_row) = (values[0].1.values(), values[1].1.values());
+    for ((key, twin_value), (_, fake_value)) in twin_row.iter().zip(&fake_row) {
         table.push(format!(
-            "{name:<22} {:>12.5} {:>12.5}",
-            values[0].1[i], values[1].1[i]
+            "{:<22} {twin_value:>12.5} {fake_value:>12.5}",
+            display_name(key)
         ));
-        for (set, v) in &values {
-            builder.record().set(&format!("{}_{set}", keys[i]), v[i]);
+        for (set, v) in [("twin", twin_value), ("fake", fake_value)] {
+            builder.record().set(&format!("{key}_{set}"), *v);
         }
     }
-    builder.record().value = Some(values[1].1[0]);
+    builder.record().value = Some(values[1].1.fid);
 
     let mut summary = vec![
         format!(
@@ -214,29 +166,22 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<Outcome> {
     // The report page: one record per metric and set (labelled model=twin /
     // model=fake), and the self-check's record.
     let mut page = Vec::new();
-    for (set, v) in &values {
-        for (metric, value, extra) in [
-            ("fid", v[0], vec![]),
-            ("kid", v[1], vec![]),
-            ("is", v[2], vec![]),
-            (
-                "prdc",
-                f64::NAN,
-                vec![
-                    ("precision", v[3]),
-                    ("recall", v[4]),
-                    ("density", v[5]),
-                    ("coverage", v[6]),
-                ],
-            ),
-        ] {
+    for (set, row) in &values {
+        let numbers = row.values();
+        // fid, kid and is are one record each; the four PRDC numbers one
+        // `prdc` record.
+        let mut records: Vec<PageRecord<'_>> = numbers
+            .iter()
+            .filter(|(key, _)| !PRDC.contains(key))
+            .map(|&(key, v)| (key, Some(v), vec![(key, v)]))
+            .collect();
+        let prdc = numbers.iter().filter(|(key, _)| PRDC.contains(key));
+        records.push(("prdc", None, prdc.copied().collect()));
+        for (metric, value, numbers) in records {
             let mut r =
                 ResultRecord::new(metric, env!("CARGO_PKG_VERSION"), record.started_at.clone());
-            r.value = value.is_finite().then_some(value);
-            if value.is_finite() {
-                r.set(metric, value);
-            }
-            for (name, x) in extra {
+            r.value = value;
+            for (name, x) in numbers {
                 r.set(name, x);
             }
             r.model = record.model.clone();
@@ -251,7 +196,7 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<Outcome> {
         page.push(check);
     }
     let html_path = args.out.join("report.html");
-    let warnings = super::html_report::write(&html_path, "geneval demo", page)?;
+    let warnings = super::html_report::write(&[(&html_path, Format::Html)], "geneval demo", page)?;
     let record = builder.record();
     for warning in warnings {
         if !record.warnings.contains(&warning) {
@@ -264,4 +209,14 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<Outcome> {
         summary,
         record: builder.finish(),
     })
+}
+
+/// The demo table's name of a set metric: IS is of the set alone, the
+/// k-NN metrics use k = 5.
+fn display_name(key: &str) -> String {
+    match key {
+        "fid" | "kid" => key.to_uppercase(),
+        "is" => "IS (of the set)".to_owned(),
+        _ => format!("{key} (k=5)"),
+    }
 }

@@ -1,4 +1,4 @@
-//! The HTML report that `selfcheck` and `demo` write beside their other
+//! The report pages that `selfcheck` and `demo` write beside their other
 //! outputs, made by the reports crate from the records they computed (the
 //! same page `geneval report` makes from records on disk).
 
@@ -9,9 +9,13 @@ use geneval_reports::{Format, Records, Report, ReportOptions, ResultRecord, Sour
 
 use crate::record::now_rfc3339;
 
-/// Writes `records` as a self-contained HTML report to `path` (atomically);
-/// returns the report's warnings.
-pub fn write(path: &Path, title: &str, records: Vec<ResultRecord>) -> Result<Vec<String>> {
+/// Builds one report of `records` and writes it to each `(path, format)`
+/// (atomically); returns the report's warnings.
+pub fn write(
+    outputs: &[(&Path, Format)],
+    title: &str,
+    records: Vec<ResultRecord>,
+) -> Result<Vec<String>> {
     let records = Records {
         records: records
             .into_iter()
@@ -30,8 +34,10 @@ pub fn write(path: &Path, title: &str, records: Vec<ResultRecord>) -> Result<Vec
         ..ReportOptions::default()
     };
     let report = Report::from_records(&records, &options)
-        .with_context(|| format!("building the report {}", path.display()))?;
-    let bytes = geneval_reports::render::render(&report, Format::Html)?;
-    crate::fs::write_bytes_atomically(path, &bytes)?;
+        .with_context(|| format!("building the report \"{title}\""))?;
+    for (path, format) in outputs {
+        let bytes = geneval_reports::render::render(&report, *format)?;
+        crate::fs::write_bytes_atomically(path, &bytes)?;
+    }
     Ok(report.warnings.clone())
 }

@@ -10,8 +10,10 @@ use geneval_metrics::inception_score::{inception_score, InceptionScoreSettings};
 use geneval_metrics::kid::{kid, KidSettings};
 use geneval_metrics::prdc::prdc;
 use geneval_metrics::{frechet_distance, Gaussian, Moments};
+use geneval_reports::metric::SET_METRICS;
+use geneval_reports::selfcheck::{SelfcheckCheck, SelfcheckSets, SetMeasure};
+use geneval_reports::Format;
 use ndarray::Array2;
-use serde_json::json;
 use std::path::{Path, PathBuf};
 
 use super::Outcome;
@@ -19,8 +21,13 @@ use crate::cli::{GlobalArgs, SelfcheckArgs};
 use crate::extract::Extraction;
 use crate::generate::{self, Disturbance, GenerateOptions, ImageFormat};
 use crate::networks::registry;
-use crate::pipeline::Want;
 use crate::record::RecordBuilder;
+
+/// Why some checks are `info` with the built-in network.
+const BUILTIN_INFO: &str = "`info`: a check the built-in network is known to miss (swirl barely \
+     changes its features at small sizes; noisy images stay inside its real manifold, so \
+     precision does not fall); reported, not required. With `--model fid-inception` every check \
+     is required.";
 
 /// The disturbances and their four levels (the FID paper's ranges).
 pub const LEVELS: [(&str, [f64; 4]); 6] = [
@@ -53,6 +60,38 @@ pub struct Row {
     pub coverage: f64,
 }
 
+impl Row {
+    /// The numbers in [`SET_METRICS`] order.
+    pub fn values(&self) -> [(&'static str, f64); 7] {
+        let v = [
+            self.fid,
+            self.kid,
+            self.is,
+            self.precision,
+            self.recall,
+            self.density,
+            self.coverage,
+        ];
+        std::array::from_fn(|i| (SET_METRICS[i], v[i]))
+    }
+
+    /// The row as the record's typed set entry.
+    fn set_measure(&self, set: &str, disturbance: &str, level: f64) -> SetMeasure {
+        SetMeasure {
+            set: Some(set.to_owned()),
+            disturbance: Some(disturbance.to_owned()),
+            level: Some(level),
+            fid: Some(self.fid),
+            kid: Some(self.kid),
+            is: Some(self.is),
+            precision: Some(self.precision),
+            recall: Some(self.recall),
+            density: Some(self.density),
+            coverage: Some(self.coverage),
+        }
+    }
+}
+
 /// One check and whether it held.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Check {
@@ -67,57 +106,67 @@ pub struct Check {
     pub detail: String,
 }
 
-struct Reference {
+/// The reference set every other set is measured against.
+pub struct Reference {
     rows: Array2<f64>,
     gaussian: Gaussian,
 }
 
-fn features(
+impl Reference {
+    /// The reference of these feature rows.
+    pub fn new(rows: Array2<f64>) -> Result<Reference> {
+        let gaussian = Moments::from_features(rows.view())?.gaussian()?;
+        Ok(Reference { rows, gaussian })
+    }
+
+    /// The reference's Gaussian (for a statistics file).
+    pub fn gaussian(&self) -> &Gaussian {
+        &self.gaussian
+    }
+
+    /// Every set metric of a set's feature rows and logits against the
+    /// reference: FID, KID (50 subsets), IS (one split), PRDC (k = 5).
+    pub fn measure(&self, rows: &Array2<f64>, logits: &Array2<f64>) -> Result<Row> {
+        let gaussian = Moments::from_features(rows.view())?.gaussian()?;
+        let fid = frechet_distance(&self.gaussian, &gaussian)?.value;
+        let kid = kid(
+            self.rows.view(),
+            rows.view(),
+            &KidSettings {
+                subsets: 50,
+                ..KidSettings::default()
+            },
+        )?
+        .mean;
+        let is = inception_score(
+            logits.view(),
+            &InceptionScoreSettings {
+                splits: 1,
+                shuffle_seed: None,
+            },
+        )?
+        .mean;
+        let dc = prdc(self.rows.view(), rows.view(), 5)?;
+        Ok(Row {
+            fid,
+            kid,
+            is,
+            precision: dc.precision,
+            recall: dc.recall,
+            density: dc.density,
+            coverage: dc.coverage,
+        })
+    }
+}
+
+/// A folder's feature rows and logits, as f64.
+pub fn features(
     extraction: &mut Extraction<'_>,
     folder: &Path,
     label: &str,
 ) -> Result<(Array2<f64>, Array2<f64>)> {
-    let want = Want {
-        rows: true,
-        logits: true,
-        ..Want::default()
-    };
-    let mut side = extraction.run(folder, want, label)?;
-    let rows = side.collector.take_rows().expect("rows were asked for");
-    let logits = side.collector.take_logits().expect("logits were asked for");
+    let (rows, logits, _) = extraction.rows_and_logits(folder, label)?;
     Ok((rows.mapv(f64::from), logits.mapv(f64::from)))
-}
-
-fn measure(reference: &Reference, rows: &Array2<f64>, logits: &Array2<f64>) -> Result<Row> {
-    let gaussian = Moments::from_features(rows.view())?.gaussian()?;
-    let fid = frechet_distance(&reference.gaussian, &gaussian)?.value;
-    let kid = kid(
-        reference.rows.view(),
-        rows.view(),
-        &KidSettings {
-            subsets: 50,
-            ..KidSettings::default()
-        },
-    )?
-    .mean;
-    let is = inception_score(
-        logits.view(),
-        &InceptionScoreSettings {
-            splits: 1,
-            shuffle_seed: None,
-        },
-    )?
-    .mean;
-    let dc = prdc(reference.rows.view(), rows.view(), 5)?;
-    Ok(Row {
-        fid,
-        kid,
-        is,
-        precision: dc.precision,
-        recall: dc.recall,
-        density: dc.density,
-        coverage: dc.coverage,
-    })
 }
 
 fn strictly_increasing(values: &[f64]) -> bool {
@@ -192,15 +241,6 @@ fn verdict(c: &Check) -> &'static str {
     }
 }
 
-fn row_json(set: &str, kind: &str, level: f64, row: &Row) -> serde_json::Value {
-    json!({
-        "set": set, "disturbance": kind, "level": level,
-        "fid": row.fid, "kid": row.kid, "is": row.is,
-        "precision": row.precision, "recall": row.recall,
-        "density": row.density, "coverage": row.coverage,
-    })
-}
-
 fn table_line(set: &str, row: &Row) -> String {
     format!(
         "| {set} | {:.4} | {:.5} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
@@ -256,16 +296,13 @@ pub fn run(args: &SelfcheckArgs, global: &GlobalArgs) -> Result<Outcome> {
     ));
     let reference_dir = generate(&sets.join("reference"), args, args.seed, None, Vec::new())?;
     let (reference_rows, _) = features(&mut extraction, &reference_dir, "reference")?;
-    let reference = Reference {
-        gaussian: Moments::from_features(reference_rows.view())?.gaussian()?,
-        rows: reference_rows,
-    };
+    let reference = Reference::new(reference_rows)?;
     let clean_seed = args.seed + 1;
     let clean_dir = generate(&sets.join("clean"), args, clean_seed, None, Vec::new())?;
     let (rows, logits) = features(&mut extraction, &clean_dir, "clean")?;
-    let clean = measure(&reference, &rows, &logits)?;
+    let clean = reference.measure(&rows, &logits)?;
 
-    let mut records = vec![row_json("clean", "none", 0.0, &clean)];
+    let mut sets_measured = vec![clean.set_measure("clean", "none", 0.0)];
     let mut table = vec![
         "| set | FID | KID | IS | precision | recall | density | coverage |".to_owned(),
         "|---|---:|---:|---:|---:|---:|---:|---:|".to_owned(),
@@ -282,8 +319,8 @@ pub fn run(args: &SelfcheckArgs, global: &GlobalArgs) -> Result<Outcome> {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let dir = generate(&sets.join(&name), args, clean_seed, None, vec![d])?;
             let (rows, logits) = features(&mut extraction, &dir, &name)?;
-            let row = measure(&reference, &rows, &logits)?;
-            records.push(row_json(&name, kind, level, &row));
+            let row = reference.measure(&rows, &logits)?;
+            sets_measured.push(row.set_measure(&name, kind, level));
             table.push(table_line(&name, &row));
             rows_of_kind.push(row);
         }
@@ -302,8 +339,8 @@ pub fn run(args: &SelfcheckArgs, global: &GlobalArgs) -> Result<Outcome> {
         let name = format!("keep_{keep}_classes");
         let dir = generate(&sets.join(&name), args, clean_seed, Some(keep), Vec::new())?;
         let (rows, logits) = features(&mut extraction, &dir, &name)?;
-        let row = measure(&reference, &rows, &logits)?;
-        records.push(row_json(&name, "mode-dropping", keep as f64, &row));
+        let row = reference.measure(&rows, &logits)?;
+        sets_measured.push(row.set_measure(&name, "mode-dropping", keep as f64));
         table.push(table_line(&name, &row));
         dropped.push(row);
     }
@@ -311,30 +348,12 @@ pub fn run(args: &SelfcheckArgs, global: &GlobalArgs) -> Result<Outcome> {
     let builtin = extract.model.as_deref() == Some("builtin");
     let checks = checks(&clean, &disturbed, &dropped, builtin);
     let passed = checks.iter().all(|c| c.passed || !c.required);
-    let mut report = vec![format!(
-        "# geneval selfcheck\n\nmodel {}, {} images of {}x{} per set, {} classes, seed {}\n",
-        extract.model.as_deref().unwrap_or_default(),
-        args.n,
-        args.size,
-        args.size,
-        args.classes,
-        args.seed
-    )];
-    report.extend(table.iter().cloned());
-    report.push(String::new());
-    report.push("| check | result | numbers |".to_owned());
-    report.push("|---|---|---|".to_owned());
-    for c in &checks {
-        report.push(format!("| {} | {} | {} |", c.name, verdict(c), c.detail));
-    }
-    if builtin {
-        report.push(String::new());
-        report.push("`info`: a check the built-in network is known to miss (swirl barely changes its features at small sizes; noisy images stay inside its real manifold, so precision does not fall); reported, not required. With `--model fid-inception` every check is required.".to_owned());
-    }
-    let report_path = args.out.join("report.md");
-    crate::fs::write_bytes_atomically(&report_path, (report.join("\n") + "\n").as_bytes())?;
-    let jsonl: String = records.iter().map(|r| format!("{r}\n")).collect();
     let results_path = args.out.join("results.jsonl");
+    let mut jsonl = String::new();
+    for set in &sets_measured {
+        jsonl.push_str(&serde_json::to_string(set)?);
+        jsonl.push('\n');
+    }
     crate::fs::write_bytes_atomically(&results_path, jsonl.as_bytes())?;
 
     let record = builder.record();
@@ -344,15 +363,23 @@ pub fn run(args: &SelfcheckArgs, global: &GlobalArgs) -> Result<Outcome> {
     record
         .setting("n", args.n)
         .setting("size", args.size)
-        .setting("classes", args.classes)
-        .setting("sets", records.clone())
-        .setting(
-            "checks",
-            checks
-                .iter()
-                .map(|c| json!({"name": c.name, "passed": c.passed, "required": c.required, "detail": c.detail}))
-                .collect::<Vec<_>>(),
-        );
+        .setting("classes", args.classes);
+    SelfcheckSets {
+        sets: sets_measured,
+        checks: checks
+            .iter()
+            .map(|c| SelfcheckCheck {
+                name: Some(c.name.clone()),
+                passed: c.passed,
+                required: c.required,
+                detail: Some(c.detail.clone()),
+            })
+            .collect(),
+    }
+    .write_to(record);
+    if builtin {
+        record.warnings.push(BUILTIN_INFO.to_owned());
+    }
     record.set(
         "checks_passed",
         checks.iter().filter(|c| c.passed).count() as f64,
@@ -361,13 +388,20 @@ pub fn run(args: &SelfcheckArgs, global: &GlobalArgs) -> Result<Outcome> {
         "checks_failed",
         checks.iter().filter(|c| !c.passed).count() as f64,
     );
-    record.outputs.push(report_path.display().to_string());
-    record.outputs.push(results_path.display().to_string());
+    let report_path = args.out.join("report.md");
     let html_path = args.out.join("report.html");
-    record.outputs.push(html_path.display().to_string());
+    for path in [&report_path, &results_path, &html_path] {
+        record.outputs.push(path.display().to_string());
+    }
+    // report.md and report.html: one Report of this record, so the Markdown
+    // is escaped by the same renderer `geneval report` uses.
     let mut snapshot = record.clone();
     snapshot.finished_at = Some(crate::record::now_rfc3339());
-    super::html_report::write(&html_path, "geneval selfcheck", vec![snapshot])?;
+    super::html_report::write(
+        &[(&report_path, Format::Markdown), (&html_path, Format::Html)],
+        "geneval selfcheck",
+        vec![snapshot],
+    )?;
     let mut summary = table;
     summary.push(String::new());
     for c in &checks {

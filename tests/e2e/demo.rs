@@ -34,7 +34,16 @@ fn demo_ranks_the_twin_above_the_fake_and_its_selfcheck_passes() {
         );
     }
     assert!(v["recall_twin"].as_f64().unwrap() > v["recall_fake"].as_f64().unwrap());
-    assert!(out.join("selfcheck/report.md").is_file());
+    // report.md is the report renderer's Markdown of the self-check record,
+    // the page report.html shows: its tables, with `<` escaped.
+    let markdown = std::fs::read_to_string(out.join("selfcheck/report.md")).unwrap();
+    for part in [
+        "## Self-check: metrics under disturbances",
+        "## Self-check: checks",
+        "&lt;",
+    ] {
+        assert!(markdown.contains(part), "{part} not in:\n{markdown}");
+    }
     assert!(out.join("real/labels.csv").is_file());
 
     // The written statistics and the fake folder reproduce the demo's FID.
