@@ -1,15 +1,19 @@
 //! geneval: evaluate generative models with the numbers of the reference
 //! tools (pytorch-fid, clean-fid, torch-fidelity), many times faster.
 //!
-//! The binary is a thin shell over this library: `cli` parses, `commands`
-//! turns arguments into calls of `input` (files to arrays), the statistics
-//! core `geneval_metrics`, and `record` (the JSON result record).
+//! The binary is one call of [`app::main`]; the crate-private `cli` parses
+//! and `commands` turns arguments into calls of the public stages:
+//! [`images`] (discover, decode), [`files`] (`.npy`/`.npz`), [`preprocess`],
+//! [`pipeline`] and [`backend`] (features from an ONNX model), [`networks`]
+//! (the feature networks geneval builds), the statistics core
+//! `geneval_metrics`, and [`record`] (the JSON result record).
 
+pub mod app;
 pub mod backend;
-pub mod cli;
-pub mod commands;
+pub(crate) mod cli;
+pub(crate) mod commands;
 pub mod diagnostics;
-pub mod extract;
+pub(crate) mod extract;
 pub mod files;
 pub mod fs;
 pub mod gate;
@@ -19,6 +23,6 @@ pub mod networks;
 pub mod onnx;
 pub mod pipeline;
 pub mod preprocess;
-pub mod progress;
+pub(crate) mod progress;
 pub mod record;
 pub mod text;

@@ -27,7 +27,6 @@ use crate::record::InputRecord;
 use geneval_metrics::Moments;
 
 use provenance::SideSummary;
-pub use provenance::BUILTIN_NOTE;
 
 /// One side's images through the model.
 #[derive(Debug)]
@@ -38,8 +37,6 @@ pub struct ImageSide {
     pub collector: Collector,
     /// Counts, skipped files, timings.
     pub stats: RunStats,
-    /// Files listed.
-    pub listed: usize,
     /// Width of a feature row, kept here because the typed accessors take
     /// the collector away.
     pub dim: Option<usize>,
@@ -132,7 +129,6 @@ impl<'a> Extraction<'a> {
             dim: collector.dim(),
             collector,
             stats,
-            listed: paths.len(),
         })
     }
 

@@ -2,7 +2,7 @@
 //!
 //! A gate config often comes with the change it judges (a pull request), so
 //! its `[[run]]`s are untrusted: they may compute a metric and nothing else.
-//! Each is parsed with the real command-line definition ([`Cli`]), exactly
+//! Each is parsed with the real command-line definition (`cli::Cli`), exactly
 //! as the child process will parse it, so a global flag placed anywhere
 //! (`--label x=1 gate g.toml`) cannot hide the command behind it. Then:
 //!
