@@ -10,76 +10,74 @@ use crate::images::ImageError;
 use crate::pipeline::PipelineError;
 use crate::preprocess::PreprocessError;
 use geneval_metrics::MetricsError;
+use std::borrow::Cow;
 
-/// The hint for the first error in the chain that has one.
-pub fn hint_for(error: &anyhow::Error) -> Option<String> {
-    for cause in error.chain() {
-        if let Some(e) = cause.downcast_ref::<ImageError>() {
-            if let Some(h) = e.hint() {
-                return Some(h.to_owned());
-            }
-        }
-        if let Some(e) = cause.downcast_ref::<FileError>() {
-            if let Some(h) = e.hint() {
-                return Some(h.to_owned());
-            }
-        }
-        if let Some(e) = cause.downcast_ref::<ReadError>() {
-            return Some(e.hint().to_owned());
-        }
-        if let Some(e) = cause.downcast_ref::<WriteError>() {
-            return Some(e.hint().to_owned());
-        }
-        if let Some(e) = cause.downcast_ref::<MetricsError>() {
-            return Some(metrics_hint(e).to_owned());
-        }
-        if let Some(e) = cause.downcast_ref::<RuntimeError>() {
-            return Some(e.hint());
-        }
-        if let Some(e) = cause.downcast_ref::<crate::generate::GenerateError>() {
-            if let Some(h) = e.hint() {
-                return Some(h);
-            }
-        }
-        if let Some(e) = cause.downcast_ref::<crate::generate::DisturbanceError>() {
-            return Some(e.hint());
-        }
-        if let Some(e) = cause.downcast_ref::<crate::networks::weights::pth::PthError>() {
-            return Some(e.hint());
-        }
-        if let Some(e) = cause.downcast_ref::<crate::networks::registry::ModelError>() {
-            return Some(e.hint());
-        }
-        if let Some(e) = cause.downcast_ref::<crate::text::TextError>() {
-            return Some(e.hint());
-        }
-        if let Some(e) = cause.downcast_ref::<BackendError>() {
-            return Some(e.hint());
-        }
-        if let Some(e) = cause.downcast_ref::<PipelineError>() {
-            if let Some(h) = e.hint() {
-                return Some(h);
-            }
-        }
-        if let Some(e) = cause.downcast_ref::<crate::gate::GateError>() {
-            return Some(e.hint());
-        }
-        if let Some(e) = cause.downcast_ref::<geneval_reports::ReportError>() {
-            return Some(e.hint().to_owned());
-        }
-        if let Some(e) = cause.downcast_ref::<crate::record::RecordError>() {
-            return Some(e.hint().to_owned());
-        }
-        if let Some(e) = cause.downcast_ref::<geneval_reports::ReadError>() {
-            return Some(e.hint().to_owned());
-        }
-        if let Some(e) = cause.downcast_ref::<PreprocessError>() {
-            return Some(format!(
-                "{e}: the model's input size in its spec must be positive"
-            ));
-        }
+/// What the user can do about an error. Every error type of geneval
+/// implements it beside its definition (the reports and metrics crates'
+/// errors here), so the diagnostics ask one question of any error in a
+/// chain, whatever the type.
+pub trait Hint {
+    /// The hint, when this error has one.
+    fn hint(&self) -> Option<Cow<'static, str>>;
+}
+
+impl Hint for geneval_reports::ReportError {
+    fn hint(&self) -> Option<Cow<'static, str>> {
+        Some(geneval_reports::ReportError::hint(self).into())
     }
+}
+
+impl Hint for geneval_reports::ReadError {
+    fn hint(&self) -> Option<Cow<'static, str>> {
+        Some(geneval_reports::ReadError::hint(self).into())
+    }
+}
+
+impl Hint for MetricsError {
+    fn hint(&self) -> Option<Cow<'static, str>> {
+        Some(metrics_hint(self).into())
+    }
+}
+
+/// The error types that have hints, as [`Hint`], when `cause` is one.
+fn as_hint<'e>(cause: &'e (dyn std::error::Error + 'static)) -> Option<&'e dyn Hint> {
+    macro_rules! first_of {
+        ($($t:ty),* $(,)?) => {
+            $(if let Some(e) = cause.downcast_ref::<$t>() {
+                return Some(e);
+            })*
+        };
+    }
+    first_of!(
+        ImageError,
+        FileError,
+        ReadError,
+        WriteError,
+        MetricsError,
+        RuntimeError,
+        crate::generate::GenerateError,
+        crate::generate::DisturbanceError,
+        crate::networks::weights::pth::PthError,
+        crate::networks::registry::ModelError,
+        crate::text::TextError,
+        BackendError,
+        PipelineError,
+        crate::gate::GateError,
+        geneval_reports::ReportError,
+        crate::record::RecordError,
+        geneval_reports::ReadError,
+        PreprocessError,
+    );
     None
+}
+
+/// The hint of the first error in the chain that has one.
+pub fn hint_for(error: &anyhow::Error) -> Option<String> {
+    error
+        .chain()
+        .filter_map(as_hint)
+        .find_map(|e| e.hint())
+        .map(Cow::into_owned)
 }
 
 fn metrics_hint(e: &MetricsError) -> &'static str {
@@ -106,4 +104,27 @@ pub fn print_error(error: &anyhow::Error) {
     eprintln!("error: {error:#}");
     let hint = hint_for(error).unwrap_or_else(|| "run `geneval --help` for usage".to_owned());
     eprintln!("hint: {hint}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::RecordError;
+    use std::path::PathBuf;
+
+    #[test]
+    fn the_first_error_with_a_hint_in_the_chain_gives_it() {
+        let typed = RecordError::NotJsonl {
+            path: PathBuf::from("r.txt"),
+        };
+        let expected = typed.hint().unwrap().into_owned();
+        let chain = anyhow::Error::new(typed).context("appending the record");
+        assert_eq!(hint_for(&chain), Some(expected));
+        // Below a context of an untyped message, the typed cause still
+        // answers; an error of no known type has no hint.
+        let plain = anyhow::anyhow!("something else").context("outer");
+        assert_eq!(hint_for(&plain), None);
+        let metrics = anyhow::Error::new(MetricsError::NoConvergence { what: "sqrtm" });
+        assert!(hint_for(&metrics).unwrap().contains("badly conditioned"));
+    }
 }

@@ -100,7 +100,7 @@ pub enum RecordError {
 
 impl RecordError {
     /// What the user can do about it.
-    pub fn hint(&self) -> &'static str {
+    pub(crate) fn hint_text(&self) -> &'static str {
         match self {
             RecordError::NotJsonl { .. } => {
                 "name the records file FILE.jsonl (`--record results.jsonl`, or a gate's first `records` entry)"
@@ -116,6 +116,12 @@ impl RecordError {
             }
             RecordError::Io { .. } => "check the path and its permissions",
         }
+    }
+}
+
+impl crate::diagnostics::Hint for RecordError {
+    fn hint(&self) -> Option<std::borrow::Cow<'static, str>> {
+        Some(self.hint_text().into())
     }
 }
 
@@ -469,7 +475,7 @@ mod tests {
             std::fs::write(&path, &bytes).unwrap();
             let err = append_record(&path, &record).unwrap_err();
             assert!(matches!(err, RecordError::NotJsonl { .. }), "{err}");
-            assert!(err.hint().contains(".jsonl"));
+            assert!(err.hint_text().contains(".jsonl"));
             assert_eq!(std::fs::read(&path).unwrap(), bytes);
         }
         // A .jsonl whose last line is not the start of a record.

@@ -85,9 +85,9 @@ pub enum BackendError {
 
 impl BackendError {
     /// What the user can do about it.
-    pub fn hint(&self) -> String {
+    pub(crate) fn hint_text(&self) -> String {
         match self {
-            BackendError::Runtime(e) => e.hint(),
+            BackendError::Runtime(e) => e.hint_text(),
             BackendError::ModelMissing { .. } => {
                 "check the path, or use --model builtin (geneval's own network, no download)".into()
             }
@@ -109,5 +109,11 @@ impl BackendError {
             ),
             BackendError::InvalidArgument(_) => "see `geneval help`".into(),
         }
+    }
+}
+
+impl crate::diagnostics::Hint for BackendError {
+    fn hint(&self) -> Option<std::borrow::Cow<'static, str>> {
+        Some(self.hint_text().into())
     }
 }

@@ -39,7 +39,7 @@ pub struct GenerateArgs {
 /// and hint.
 fn parse_image_format(text: &str) -> Result<ImageFormat, String> {
     text.parse::<ImageFormat>()
-        .map_err(|e| with_hint(&e, e.hint().as_deref()))
+        .map_err(|e| with_hint(&e, e.hint_text().as_deref()))
 }
 
 #[cfg(test)]

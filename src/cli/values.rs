@@ -26,7 +26,7 @@ pub(super) fn count_in(text: &str, min: usize, max: usize, what: &str) -> Result
 /// gets [`Disturbance`]'s own message and hint.
 pub(super) fn parse_disturbance(text: &str) -> Result<Disturbance, String> {
     text.parse::<Disturbance>()
-        .map_err(|e| with_hint(&e, Some(&e.hint())))
+        .map_err(|e| with_hint(&e, Some(&e.hint_text())))
 }
 
 /// A value's error with its `hint:` line, as `main` prints the errors of

@@ -49,7 +49,7 @@ pub fn run(args: &DoctorArgs) -> Result<Outcome> {
             for place in &looked {
                 eprintln!("  looked: {place}");
             }
-            eprintln!("  to fix: {}", error.hint());
+            eprintln!("  to fix: {}", error.hint_text());
             eprintln!("  install: {INSTALL_COMMAND}   (GPU: {INSTALL_COMMAND} --gpu)");
             eprintln!("  or: geneval doctor --ort-lib PATH/libonnxruntime.so.{ORT_VERSION}");
             return Err(anyhow::Error::new(error)).context("no usable ONNX Runtime");
@@ -221,7 +221,7 @@ fn describe_model(
         }
         Err(e) => {
             summary.push(format!("  spec        DOES NOT RESOLVE: {e}"));
-            summary.push(format!("  to fix      {}", e.hint()));
+            summary.push(format!("  to fix      {}", e.hint_text()));
             json!({"error": e.to_string()})
         }
     };

@@ -121,10 +121,10 @@ pub enum FileError {
 
 impl FileError {
     /// What the user can do about it, printed after the error as `hint:`.
-    pub fn hint(&self) -> Option<&'static str> {
+    pub(crate) fn hint_text(&self) -> Option<&'static str> {
         match self {
-            Self::Read(e) => Some(e.hint()),
-            Self::Write(e) => Some(e.hint()),
+            Self::Read(e) => Some(e.hint_text()),
+            Self::Write(e) => Some(e.hint_text()),
             Self::NotNpz { .. } => Some(
                 "the file may be truncated or not an .npz; regenerate it (np.savez, pytorch-fid --save-stats or geneval stats)",
             ),
@@ -151,5 +151,11 @@ impl FileError {
                 Some("give a statistics .npz (mu, sigma), a partial-statistics .npz or a features .npy")
             }
         }
+    }
+}
+
+impl crate::diagnostics::Hint for FileError {
+    fn hint(&self) -> Option<std::borrow::Cow<'static, str>> {
+        self.hint_text().map(Into::into)
     }
 }

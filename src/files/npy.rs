@@ -459,6 +459,6 @@ mod tests {
         // Opening it would block this test forever.
         let error = read_bytes(&fifo).unwrap_err();
         assert!(error.to_string().contains("FIFO"), "{error}");
-        assert!(error.hint().is_some());
+        assert!(error.hint_text().is_some());
     }
 }

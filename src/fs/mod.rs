@@ -39,8 +39,14 @@ impl WriteError {
     }
 
     /// What the user can do about it, printed after the error as `hint:`.
-    pub fn hint(&self) -> &'static str {
+    pub(crate) fn hint_text(&self) -> &'static str {
         "check that the output folder exists and is writable"
+    }
+}
+
+impl crate::diagnostics::Hint for WriteError {
+    fn hint(&self) -> Option<std::borrow::Cow<'static, str>> {
+        Some(self.hint_text().into())
     }
 }
 

@@ -37,7 +37,7 @@ pub enum ReadError {
 
 impl ReadError {
     /// What the user can do about it, printed after the error as `hint:`.
-    pub fn hint(&self) -> &'static str {
+    pub(crate) fn hint_text(&self) -> &'static str {
         match self {
             Self::Io { .. } => "check that the path exists and is readable",
             Self::NotARegularFile { .. } => {
@@ -47,6 +47,12 @@ impl ReadError {
                 "give a folder of images, a list file as @list.txt, or a statistics/features file"
             }
         }
+    }
+}
+
+impl crate::diagnostics::Hint for ReadError {
+    fn hint(&self) -> Option<std::borrow::Cow<'static, str>> {
+        Some(self.hint_text().into())
     }
 }
 

@@ -189,7 +189,7 @@ fn list(items: &[String]) -> String {
 
 impl GateError {
     /// What the user can do about it.
-    pub fn hint(&self) -> String {
+    pub(crate) fn hint_text(&self) -> String {
         match self {
             GateError::ReadConfig { .. } => "check the config path (geneval gate CONFIG.toml)".into(),
             GateError::ParseConfig { .. } | GateError::InvalidConfig { .. } => {
@@ -231,5 +231,11 @@ impl GateError {
                     .into()
             }
         }
+    }
+}
+
+impl crate::diagnostics::Hint for GateError {
+    fn hint(&self) -> Option<std::borrow::Cow<'static, str>> {
+        Some(self.hint_text().into())
     }
 }

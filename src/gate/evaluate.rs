@@ -787,7 +787,11 @@ mod tests {
             let err = judged(&text, new.clone(), base.clone()).unwrap_err();
             assert!(matches!(err, GateError::Incomparable(_)), "{err}");
             assert!(err.to_string().contains(what), "{err}");
-            assert!(err.hint().contains("allow_mixed"), "{}", err.hint());
+            assert!(
+                err.hint_text().contains("allow_mixed"),
+                "{}",
+                err.hint_text()
+            );
 
             let allowed = judged(&format!("{text}\nallow_mixed = true"), new, base).unwrap();
             assert_eq!(allowed.verdict, Verdict::Pass);

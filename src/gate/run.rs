@@ -245,7 +245,11 @@ mod tests {
             message.contains("`--ort-lib ./libonnxruntime.so.1.31.0` is not allowed"),
             "{message}"
         );
-        assert!(err.hint().contains("without --ort-lib"), "{}", err.hint());
+        assert!(
+            err.hint_text().contains("without --ort-lib"),
+            "{}",
+            err.hint_text()
+        );
     }
 
     #[test]

@@ -162,11 +162,17 @@ pub enum DisturbanceError {
 
 impl DisturbanceError {
     /// What to do about it.
-    pub fn hint(&self) -> String {
+    pub(crate) fn hint_text(&self) -> String {
         format!(
             "write KIND:LEVEL, e.g. noise:0.25 or blur:2; {}",
             kinds_help()
         )
+    }
+}
+
+impl crate::diagnostics::Hint for DisturbanceError {
+    fn hint(&self) -> Option<std::borrow::Cow<'static, str>> {
+        Some(self.hint_text().into())
     }
 }
 

@@ -255,7 +255,7 @@ pub enum GenerateError {
 
 impl GenerateError {
     /// What the user can do about it.
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint_text(&self) -> Option<String> {
         match self {
             Self::InvalidOptions { .. } => {
                 Some("see `geneval generate --help` for the valid values".into())
@@ -267,9 +267,15 @@ impl GenerateError {
             Self::NameClash { .. } => {
                 Some("outputs are PNG files named by the inputs' stems; rename one input".into())
             }
-            Self::Image(e) => e.hint().map(str::to_owned),
-            Self::Write(e) => Some(e.hint().to_owned()),
+            Self::Image(e) => e.hint_text().map(str::to_owned),
+            Self::Write(e) => Some(e.hint_text().to_owned()),
         }
+    }
+}
+
+impl crate::diagnostics::Hint for GenerateError {
+    fn hint(&self) -> Option<std::borrow::Cow<'static, str>> {
+        self.hint_text().map(Into::into)
     }
 }
 

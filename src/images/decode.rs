@@ -383,7 +383,7 @@ mod tests {
             let error = decode_file(&file(name), &options).unwrap_err();
             assert!(is_expected_kind(&error), "{name}: {error:?}");
             assert!(error.to_string().contains(name), "{error}");
-            assert!(error.hint().is_some());
+            assert!(error.hint_text().is_some());
         }
         let missing = decode_file(&file("no_such.png"), &options).unwrap_err();
         assert!(

@@ -383,7 +383,7 @@ mod tests {
             "{error:?}"
         );
         assert!(error.to_string().contains("--recursive"));
-        assert!(error.hint().unwrap().contains("--recursive"));
+        assert!(error.hint_text().unwrap().contains("--recursive"));
         let found = discover(&nested, DiscoverOptions { recursive: true }).unwrap();
         assert_eq!(found, [nested.join("inner/a.png")]);
     }

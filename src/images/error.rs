@@ -103,9 +103,9 @@ pub enum ImageError {
 
 impl ImageError {
     /// What the user can do about it, printed after the error as `hint:`.
-    pub fn hint(&self) -> Option<&'static str> {
+    pub(crate) fn hint_text(&self) -> Option<&'static str> {
         match self {
-            Self::Read(e) => Some(e.hint()),
+            Self::Read(e) => Some(e.hint_text()),
             Self::FileTooLarge { .. } => Some(
                 "the file is not an image under the pixel limit; remove it, or pass --skip-bad to go on without it",
             ),
@@ -130,5 +130,11 @@ impl ImageError {
                 "this guards against decompression bombs (Pillow refuses over 178,956,970 pixels); raise the limit only for files you trust",
             ),
         }
+    }
+}
+
+impl crate::diagnostics::Hint for ImageError {
+    fn hint(&self) -> Option<std::borrow::Cow<'static, str>> {
+        self.hint_text().map(Into::into)
     }
 }

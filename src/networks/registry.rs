@@ -148,7 +148,7 @@ pub enum ModelError {
 
 impl ModelError {
     /// What the user can do about it.
-    pub fn hint(&self) -> String {
+    pub(crate) fn hint_text(&self) -> String {
         match self {
             ModelError::Unknown(_) => "see `geneval models list`".into(),
             ModelError::NoCache => "export GENEVAL_CACHE_DIR=/some/folder".into(),
@@ -170,6 +170,12 @@ impl ModelError {
                 "check that the cache folder is writable (GENEVAL_CACHE_DIR)".into()
             }
         }
+    }
+}
+
+impl crate::diagnostics::Hint for ModelError {
+    fn hint(&self) -> Option<std::borrow::Cow<'static, str>> {
+        Some(self.hint_text().into())
     }
 }
 
@@ -311,7 +317,7 @@ fn convert(
         hint: hint.to_owned(),
     };
     let dict =
-        pth::read_state_dict(weights).map_err(|e| convert_error(e.to_string(), &e.hint()))?;
+        pth::read_state_dict(weights).map_err(|e| convert_error(e.to_string(), &e.hint_text()))?;
     let bytes = inception::build_onnx(&dict).map_err(|e| {
         convert_error(
             e.to_string(),
@@ -506,7 +512,7 @@ mod tests {
         assert_eq!(entry("fid-inception").unwrap(), FID_INCEPTION);
         assert!(entry("inception")
             .unwrap_err()
-            .hint()
+            .hint_text()
             .contains("models list"));
     }
 }

@@ -51,10 +51,10 @@ pub enum PipelineError {
 
 impl PipelineError {
     /// What the user can do about it.
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint_text(&self) -> Option<String> {
         match self {
-            PipelineError::Input(e) => e.hint().map(str::to_owned),
-            PipelineError::Backend(e) => Some(e.hint()),
+            PipelineError::Input(e) => e.hint_text().map(str::to_owned),
+            PipelineError::Backend(e) => Some(e.hint_text()),
             PipelineError::Metrics(_) => None,
             PipelineError::NonFinite { .. } => Some(
                 "the image may be degenerate, or the model's spec (range, mean, std) may not fit it"
@@ -67,6 +67,12 @@ impl PipelineError {
                 Some("every file failed to decode: see the skipped list with --json".into())
             }
         }
+    }
+}
+
+impl crate::diagnostics::Hint for PipelineError {
+    fn hint(&self) -> Option<std::borrow::Cow<'static, str>> {
+        self.hint_text().map(Into::into)
     }
 }
 

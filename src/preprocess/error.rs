@@ -39,3 +39,9 @@ pub enum PreprocessError {
     #[error("resize failed: {0}")]
     Resize(String),
 }
+
+impl crate::diagnostics::Hint for PreprocessError {
+    fn hint(&self) -> Option<std::borrow::Cow<'static, str>> {
+        Some(format!("{self}: the model's input size in its spec must be positive").into())
+    }
+}

@@ -126,7 +126,7 @@ pub enum TextError {
 
 impl TextError {
     /// What the user can do about it.
-    pub fn hint(&self) -> String {
+    pub(crate) fn hint_text(&self) -> String {
         match self {
             TextError::Tokenizer { .. } => {
                 "pass the model's Hugging Face `tokenizer.json` with --tokenizer".into()
@@ -164,8 +164,14 @@ impl TextError {
                 "lower --max-length to the model's context (or truncate texts with --max-length)"
                     .into()
             }
-            TextError::Backend(e) => e.hint(),
+            TextError::Backend(e) => e.hint_text(),
             TextError::InvalidArgument(_) => "see `geneval ppl --help`".into(),
         }
+    }
+}
+
+impl crate::diagnostics::Hint for TextError {
+    fn hint(&self) -> Option<std::borrow::Cow<'static, str>> {
+        Some(self.hint_text().into())
     }
 }

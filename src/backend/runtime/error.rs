@@ -81,7 +81,7 @@ pub enum RuntimeError {
 
 impl RuntimeError {
     /// What the user can do about it.
-    pub fn hint(&self) -> String {
+    pub(crate) fn hint_text(&self) -> String {
         let install = format!(
             "run {INSTALL_COMMAND} (ONNX Runtime {ORT_VERSION} from PyPI into geneval's cache), \
              or pass a library with --ort-lib PATH"
@@ -106,5 +106,11 @@ impl RuntimeError {
                 "use one ONNX Runtime library per process (one --ort-lib / ORT_DYLIB_PATH)".into()
             }
         }
+    }
+}
+
+impl crate::diagnostics::Hint for RuntimeError {
+    fn hint(&self) -> Option<std::borrow::Cow<'static, str>> {
+        Some(self.hint_text().into())
     }
 }

@@ -374,7 +374,7 @@ mod tests {
                 .to_string()
         ));
         assert!(message.contains("geneval-no-such-python"), "{message}");
-        assert!(err.hint().contains(INSTALL_COMMAND));
+        assert!(err.hint_text().contains(INSTALL_COMMAND));
     }
 
     #[test]

@@ -165,7 +165,7 @@ mod tests {
             "{err:?}"
         );
         assert!(err.to_string().contains(&path.display().to_string()));
-        assert!(err.hint().contains("--ort-lib"));
+        assert!(err.hint_text().contains("--ort-lib"));
     }
 
     #[test]
@@ -185,8 +185,8 @@ mod tests {
             "{err:?}"
         );
         assert!(err.to_string().contains(&path.display().to_string()));
-        assert!(err.hint().contains(ENV_VAR));
-        assert!(err.hint().contains(INSTALL_COMMAND));
+        assert!(err.hint_text().contains(ENV_VAR));
+        assert!(err.hint_text().contains(INSTALL_COMMAND));
     }
 
     #[test]

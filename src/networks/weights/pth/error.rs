@@ -153,7 +153,7 @@ pub enum PthError {
 
 impl PthError {
     /// What the user can do about it.
-    pub fn hint(&self) -> String {
+    pub(crate) fn hint_text(&self) -> String {
         const RESAVE: &str =
             "load it with torch and re-save the weights alone: torch.save(model.state_dict(), \"weights.pth\")";
         const DAMAGED: &str =
@@ -193,5 +193,11 @@ impl PthError {
                 "check that the folder exists, is writable and has free space".into()
             }
         }
+    }
+}
+
+impl crate::diagnostics::Hint for PthError {
+    fn hint(&self) -> Option<std::borrow::Cow<'static, str>> {
+        Some(self.hint_text().into())
     }
 }

@@ -155,7 +155,7 @@ fn malformed_files_give_their_error_naming_the_file() {
             message.contains(mention),
             "{file}: {message} lacks {mention}"
         );
-        assert!(!err.hint().is_empty());
+        assert!(!err.hint_text().is_empty());
     }
 }
 
