@@ -1,5 +1,5 @@
 //! `BackendError`: why a model could not be opened, checked or run. Every
-//! variant names the model file, and [`BackendError::hint`] says what to do.
+//! variant names the model file, and its [`Hint`](crate::diagnostics::Hint) says what to do.
 
 use std::path::PathBuf;
 

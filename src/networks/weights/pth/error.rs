@@ -1,5 +1,5 @@
 //! `PthError`: why a `.pth` file could not be read (or written). Every variant
-//! names the file, and [`PthError::hint`] says what to do.
+//! names the file, and its [`Hint`](crate::diagnostics::Hint) says what to do.
 
 use std::path::PathBuf;
 
