@@ -13,6 +13,7 @@ pub mod backend;
 pub(crate) mod cli;
 pub(crate) mod commands;
 pub mod diagnostics;
+pub mod experiment;
 pub(crate) mod extract;
 pub mod files;
 pub mod fs;

@@ -13,9 +13,10 @@ use geneval_reports::Format;
 use ndarray::Array2;
 use std::path::Path;
 
-use super::selfcheck::{self, default_model, Reference, Row};
+use super::selfcheck::{self, default_model};
 use super::Outcome;
 use crate::cli::{DemoArgs, GlobalArgs, SelfcheckArgs};
+use crate::experiment::{Reference, Row};
 use crate::extract::Extraction;
 use crate::files::npz::write_statistics;
 use crate::generate::{self, GenerateOptions, ImageFormat};
