@@ -225,10 +225,11 @@ fn finished(
 /// the bytes copied (so the hash checked is the hash of what is installed,
 /// even if `path` changes meanwhile), refusing more than `limit` bytes.
 pub fn copy_in(path: &Path, dir: &Path, limit: u64) -> Result<Downloaded, ModelError> {
-    // Not a FIFO or a device: opening one could block, or never end.
+    // Not a FIFO or a device: opening one could block, or never end. The
+    // rule is fs::read's, the one every untrusted read follows.
     let metadata = std::fs::metadata(path).map_err(|e| io_error(path, e))?;
-    if !metadata.is_file() {
-        return Err(io_error(path, "not a regular file"));
+    if let Some(kind) = crate::fs::read::special_file_kind(&metadata) {
+        return Err(io_error(path, format!("not a regular file: {kind}")));
     }
     let mut source = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
     let mut file = tempfile::Builder::new()
