@@ -388,7 +388,6 @@ impl Builder<'_> {
         }
 
         // Bars per metric over groups; PRDC as grouped bars.
-        const PRDC: [&str; 4] = ["precision", "recall", "density", "coverage"];
         for (c, column) in columns.iter().enumerate().skip(first_metric) {
             if PRDC.contains(&column.key.as_str()) {
                 continue;
