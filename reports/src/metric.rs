@@ -215,4 +215,14 @@ mod tests {
         assert_eq!(Direction::of("FID"), Some(Direction::Lower));
         assert_eq!(Direction::of("nll"), Some(Direction::Lower));
     }
+
+    /// The keys the report's old LOWER_IS_BETTER and Direction::of
+    /// disagreed on: one table now gives them one direction for both.
+    #[test]
+    fn the_keys_that_disagreed_are_lower_is_better_everywhere() {
+        for key in ["nll", "loss", "mean_perplexity", "word_perplexity", "ppl"] {
+            assert_eq!(Direction::of(key), Some(Direction::Lower), "{key}");
+            assert_eq!(Metric::find(key).unwrap().direction, Direction::Lower);
+        }
+    }
 }
