@@ -67,6 +67,8 @@ mod graph;
 mod network;
 pub mod seeded;
 
+use crate::networks::weights::layout::{check_layout, first_non_finite};
+pub use crate::networks::weights::layout::{LayoutMismatch, ShapeMismatch};
 use crate::networks::StateDict;
 use crate::onnx::{Dim, ElemType, GraphBuilder, ModelBuilder, OnnxError};
 
@@ -126,6 +128,9 @@ const DOC: &str = "pytorch-fid 0.3 FID Inception-v3 (FIDInceptionV3), written by
 
 /// Keys of the state dict that are ignored when present: BatchNorm2d's step
 /// counter, which inference does not use.
+/// What layout errors call this network.
+const NETWORK: &str = "pytorch-fid's FID Inception network";
+
 const IGNORED_SUFFIX: &str = ".num_batches_tracked";
 
 /// The output naming pytorch-fid's `--dims d`, if `d` is one of 2048, 768,
@@ -141,86 +146,6 @@ pub fn expected_keys() -> Vec<(String, Vec<usize>)> {
     trunk(&mut net, image_value());
     net.fc_keys(POOL3_DIMS, CLASSES);
     net.keys
-}
-
-/// A state-dict key whose shape is not the expected one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShapeMismatch {
-    /// The key.
-    pub key: String,
-    /// The shape the network needs.
-    pub expected: Vec<usize>,
-    /// The shape found.
-    pub found: Vec<usize>,
-}
-
-/// How a state dict differs from the FID Inception layout.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct LayoutMismatch {
-    /// Keys the network needs that are absent, with their expected shapes.
-    pub missing: Vec<(String, Vec<usize>)>,
-    /// Keys the network does not have, with their shapes.
-    pub unexpected: Vec<(String, Vec<usize>)>,
-    /// Keys present with another shape.
-    pub wrong_shape: Vec<ShapeMismatch>,
-}
-
-impl LayoutMismatch {
-    /// Whether the state dict has exactly the expected layout.
-    pub fn is_empty(&self) -> bool {
-        self.missing.is_empty() && self.unexpected.is_empty() && self.wrong_shape.is_empty()
-    }
-}
-
-/// At most this many keys of each kind are named in the message.
-const LISTED: usize = 6;
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-fn list<T>(items: &[T], show: impl Fn(&T) -> String) -> String {
-    let mut text: Vec<String> = items.iter().take(LISTED).map(show).collect();
-    if items.len() > LISTED {
-        text.push(format!("and {} more", items.len() - LISTED));
-    }
-    text.join(", ")
-}
-
-impl std::fmt::Display for LayoutMismatch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut parts = Vec::new();
-        if !self.missing.is_empty() {
-            parts.push(format!(
-                "{} missing: {}",
-                plural(self.missing.len(), "key", "keys"),
-                list(&self.missing, |(k, s)| format!("{k} {s:?}"))
-            ));
-        }
-        if !self.unexpected.is_empty() {
-            parts.push(format!(
-                "{} unexpected: {}",
-                plural(self.unexpected.len(), "key", "keys"),
-                list(&self.unexpected, |(k, s)| format!("{k} {s:?}"))
-            ));
-        }
-        if !self.wrong_shape.is_empty() {
-            parts.push(format!(
-                "{} of the wrong shape: {}",
-                plural(self.wrong_shape.len(), "key", "keys"),
-                list(&self.wrong_shape, |m| format!(
-                    "{} (expected {:?}, found {:?})",
-                    m.key, m.expected, m.found
-                ))
-            ));
-        }
-        write!(
-            f,
-            "not the state dict of pytorch-fid's FID Inception network ({} tensors): {}",
-            expected_keys().len(),
-            parts.join("; ")
-        )
-    }
 }
 
 /// Why a state dict cannot be turned into the FID Inception graph.
@@ -248,36 +173,16 @@ pub enum InceptionError {
 /// value's finiteness.
 pub fn check_state_dict(dict: &StateDict) -> Result<(), InceptionError> {
     let expected = expected_keys();
-    let mut mismatch = LayoutMismatch::default();
-    for (key, shape) in &expected {
-        match dict.get(key) {
-            None => mismatch.missing.push((key.clone(), shape.clone())),
-            Some(t) if &t.shape != shape => mismatch.wrong_shape.push(ShapeMismatch {
-                key: key.clone(),
-                expected: shape.clone(),
-                found: t.shape.clone(),
-            }),
-            Some(_) => {}
-        }
-    }
-    let known: std::collections::HashSet<&str> = expected.iter().map(|(k, _)| k.as_str()).collect();
-    mismatch.unexpected = dict
-        .iter()
-        .filter(|(k, _)| !known.contains(k.as_str()) && !k.ends_with(IGNORED_SUFFIX))
-        .map(|(k, t)| (k.clone(), t.shape.clone()))
-        .collect();
+    let mismatch = check_layout(dict, &expected, NETWORK, |k| k.ends_with(IGNORED_SUFFIX));
     if !mismatch.is_empty() {
         return Err(InceptionError::Layout(mismatch));
     }
-    for (key, _) in &expected {
-        let data = &dict[key].data;
-        if let Some(index) = data.iter().position(|v| !v.is_finite()) {
-            return Err(InceptionError::NonFinite {
-                key: key.clone(),
-                index,
-                value: data[index],
-            });
-        }
+    if let Some(bad) = first_non_finite(dict, &expected) {
+        return Err(InceptionError::NonFinite {
+            key: bad.key,
+            index: bad.index,
+            value: bad.value,
+        });
     }
     Ok(())
 }

@@ -53,7 +53,7 @@
 mod error;
 mod legacy;
 mod pickle;
-mod tensor;
+pub(crate) mod tensor;
 mod writer;
 mod zip_format;
 
