@@ -6,6 +6,8 @@
 //! | `pytorch-fid` | pytorch-fid 0.3 | torch bilinear, `align_corners=False`, on `[0, 1]` | `2x - 1` |
 //! | `tf` | torch-fidelity 0.4 / TTUR | TF1 bilinear, `src = dst * in/out`, on `[0, 255]` | `(x - 128) / 128` |
 //! | `clean` | clean-fid 0.1.35 | PIL bicubic on float, antialiased, clip `[0, 255]` | `(x - 128) / 128` |
+//! | `dgm-eval` | dgm-eval's DINOv2 encoder | PIL uint8 bicubic, antialiased | `/ 255`, ImageNet mean/std |
+//! | `cmmd` | CMMD (google-research) | centred square crop, PIL uint8 bicubic | `/ 255`, CLIP mean/std |
 //!
 //! One file per concern: [`mode`] (names), [`image`] (the input view), one file per
 //! resize kernel, [`preprocessor`] (mode dispatch, normalisation, batches). Parity
@@ -16,6 +18,7 @@ mod error;
 pub mod image;
 pub mod mode;
 mod pil_bicubic;
+mod pil_uint8;
 pub mod preprocessor;
 mod tf_bilinear;
 mod torch_bilinear;

@@ -20,11 +20,24 @@ pub enum ResizeMode {
     /// clean-fid "clean": PIL bicubic (a = -0.5, antialiased) per channel on float
     /// `[0, 255]` without requantisation, clipped to `[0, 255]`, then `(x - 128) / 128`.
     Clean,
+    /// dgm-eval's DINOv2 encoder: torchvision `Resize((h, w), BICUBIC)` on the PIL
+    /// image (Pillow's uint8 bicubic, antialiased, requantised), `ToTensor` (`/ 255`),
+    /// then ImageNet mean/std.
+    DgmEval,
+    /// CMMD (google-research `cmmd/io_util.py`): the centred square crop, Pillow's
+    /// uint8 bicubic to the model size, `/ 255`, then CLIP's mean/std.
+    Cmmd,
 }
 
 impl ResizeMode {
     /// Every mode, in the order the CLI lists them.
-    pub const ALL: [ResizeMode; 3] = [ResizeMode::PytorchFid, ResizeMode::Tf, ResizeMode::Clean];
+    pub const ALL: [ResizeMode; 5] = [
+        ResizeMode::PytorchFid,
+        ResizeMode::Tf,
+        ResizeMode::Clean,
+        ResizeMode::DgmEval,
+        ResizeMode::Cmmd,
+    ];
 
     /// The name used on the command line and in result records.
     pub fn as_str(self) -> &'static str {
@@ -32,6 +45,8 @@ impl ResizeMode {
             ResizeMode::PytorchFid => "pytorch-fid",
             ResizeMode::Tf => "tf",
             ResizeMode::Clean => "clean",
+            ResizeMode::DgmEval => "dgm-eval",
+            ResizeMode::Cmmd => "cmmd",
         }
     }
 }
@@ -42,9 +57,9 @@ impl fmt::Display for ResizeMode {
     }
 }
 
-/// A mode name that is not one of `pytorch-fid`, `tf`, `clean`.
+/// A mode name that is not one of `pytorch-fid`, `tf`, `clean`, `dgm-eval`, `cmmd`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown resize mode `{0}`; expected one of: pytorch-fid, tf, clean")]
+#[error("unknown resize mode `{0}`; expected one of: pytorch-fid, tf, clean, dgm-eval, cmmd")]
 pub struct ParseResizeModeError(pub String);
 
 impl FromStr for ResizeMode {
@@ -69,6 +84,8 @@ mod tests {
         }
         assert_eq!(ResizeMode::default(), ResizeMode::PytorchFid);
         let err = "bicubic".parse::<ResizeMode>().unwrap_err();
-        assert!(err.to_string().contains("pytorch-fid, tf, clean"));
+        assert!(err
+            .to_string()
+            .contains("pytorch-fid, tf, clean, dgm-eval, cmmd"));
     }
 }

@@ -119,12 +119,28 @@ fn pattern(w: u32, h: u32) -> Vec<u8> {
         .collect()
 }
 
+/// The model input a mode makes of byte `v` in channel `c` without resizing.
+fn byte_input(mode: ResizeMode, c: usize, v: u8) -> f32 {
+    use super::preprocessor::{CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD};
+    let v = f32::from(v);
+    match mode {
+        ResizeMode::PytorchFid => 2.0 * (v / 255.0) - 1.0,
+        ResizeMode::Tf | ResizeMode::Clean => (v - 128.0) / 128.0,
+        ResizeMode::DgmEval => (v / 255.0 - IMAGENET_MEAN[c]) / IMAGENET_STD[c],
+        ResizeMode::Cmmd => (v / 255.0 - CLIP_MEAN[c]) / CLIP_STD[c],
+    }
+}
+
 #[test]
 fn same_size_is_identity_up_to_normalisation() {
     let (w, h) = (13, 7);
     let pixels = pattern(w, h);
     let view = RgbView::new(&pixels, w, h).unwrap();
-    for mode in ResizeMode::ALL {
+    // CMMD crops to the centred square first: not the identity on 13 × 7.
+    for mode in ResizeMode::ALL
+        .into_iter()
+        .filter(|&m| m != ResizeMode::Cmmd)
+    {
         let out = Preprocessor::new(mode, w, h)
             .unwrap()
             .preprocess(view)
@@ -132,11 +148,7 @@ fn same_size_is_identity_up_to_normalisation() {
         for y in 0..h as usize {
             for x in 0..w as usize {
                 for c in 0..3 {
-                    let v = pixels[(y * w as usize + x) * 3 + c] as f32;
-                    let want = match mode {
-                        ResizeMode::PytorchFid => 2.0 * (v / 255.0) - 1.0,
-                        _ => (v - 128.0) / 128.0,
-                    };
+                    let want = byte_input(mode, c, pixels[(y * w as usize + x) * 3 + c]);
                     assert_eq!(out[[c, y, x]], want, "{mode} at c={c} y={y} x={x}");
                 }
             }
@@ -156,11 +168,7 @@ fn one_by_one_image_fills_the_target() {
                 .unwrap();
             assert_eq!(out.dim(), (3, th as usize, tw as usize));
             for (c, &byte) in pixels.iter().enumerate() {
-                let v = byte as f32;
-                let want = match mode {
-                    ResizeMode::PytorchFid => 2.0 * (v / 255.0) - 1.0,
-                    _ => (v - 128.0) / 128.0,
-                };
+                let want = byte_input(mode, c, byte);
                 for x in out.index_axis(ndarray::Axis(0), c) {
                     assert!(
                         (x - want).abs() <= 1e-6,
@@ -266,4 +274,38 @@ fn preprocessor_is_shared_across_threads() {
     fn assert_send_sync<T: Send + Sync + Copy>() {}
     assert_send_sync::<Preprocessor>();
     assert_send_sync::<ResizeMode>();
+}
+
+/// dgm-eval's and CMMD's resizes are Pillow's 8-bit bicubic: byte for byte
+/// equal to Pillow 13 on `tests/fixtures/vit/images/a` (made by
+/// `tests/fixtures/vit/generate.py`, which recorded the SHA-256 of each
+/// reference's resized RGB pixels).
+#[test]
+fn dgm_eval_and_cmmd_resizes_equal_pillows_bytes() {
+    use super::pil_uint8;
+    use crate::images::decode::{decode_file, DecodeOptions};
+    use sha2::{Digest, Sha256};
+    let vit = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vit");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(vit.join("expected.json")).unwrap()).unwrap();
+    for (mode, size) in [("dgm-eval", 224usize), ("cmmd", 336)] {
+        let hashes = expected["resized_rgb_sha256"][mode].as_object().unwrap();
+        assert_eq!(hashes.len(), 6);
+        for (image, want) in hashes {
+            let decoded =
+                decode_file(&vit.join("images/a").join(image), &DecodeOptions::default()).unwrap();
+            let view = RgbView::try_from(&decoded).unwrap();
+            let got = if mode == "cmmd" {
+                let (square, side) = pil_uint8::centre_square(view);
+                pil_uint8::resize(RgbView::new(&square, side, side).unwrap(), size, size)
+            } else {
+                pil_uint8::resize(view, size, size)
+            };
+            let got: String = Sha256::digest(&got)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            assert_eq!(&got, want, "{mode} {image}: not Pillow's bytes");
+        }
+    }
 }

@@ -7,7 +7,9 @@
 use ndarray::Array3;
 use rayon::prelude::*;
 
-use super::{pil_bicubic, tf_bilinear, torch_bilinear, PreprocessError, ResizeMode, RgbView};
+use super::{
+    pil_bicubic, pil_uint8, tf_bilinear, torch_bilinear, PreprocessError, ResizeMode, RgbView,
+};
 
 /// Resizes and normalises images for a model whose input is `3 x height x width`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +102,16 @@ impl Preprocessor {
                 pil_bicubic::resize_into(image, w, h, out)?;
                 normalise_128(out);
             }
+            ResizeMode::DgmEval => {
+                let resized = pil_uint8::resize(image, w, h);
+                normalise_mean_std(&resized, IMAGENET_MEAN, IMAGENET_STD, out);
+            }
+            ResizeMode::Cmmd => {
+                let (square, side) = pil_uint8::centre_square(image);
+                let square = RgbView::new(&square, side, side)?;
+                let resized = pil_uint8::resize(square, w, h);
+                normalise_mean_std(&resized, CLIP_MEAN, CLIP_STD, out);
+            }
         }
         Ok(())
     }
@@ -125,6 +137,27 @@ impl Preprocessor {
         out.par_chunks_exact_mut(self.output_len())
             .zip(images.par_iter())
             .try_for_each(|(slot, image)| self.preprocess_into(*image, slot))
+    }
+}
+
+/// torchvision's / timm's ImageNet mean, as dgm-eval normalises DINOv2 input.
+pub const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
+/// torchvision's / timm's ImageNet std.
+pub const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];
+/// OpenAI CLIP's mean (CMMD's `clip.normalize_image`, transformers' CLIPImageProcessor).
+pub const CLIP_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
+/// OpenAI CLIP's std.
+/// (0.26130258 written as the f32 it rounds to.)
+pub const CLIP_STD: [f32; 3] = [0.268_629_54, 0.261_302_6, 0.275_777_1];
+
+/// Interleaved RGB bytes → CHW planes of `(v / 255 − mean) / std`, each step
+/// in f32 as `ToTensor` + `Normalize` (and numpy's float32 arrays) compute it.
+fn normalise_mean_std(rgb: &[u8], mean: [f32; 3], std: [f32; 3], out: &mut [f32]) {
+    let plane = out.len() / 3;
+    for (i, pixel) in rgb.chunks_exact(3).enumerate() {
+        for c in 0..3 {
+            out[c * plane + i] = (f32::from(pixel[c]) / 255.0 - mean[c]) / std[c];
+        }
     }
 }
 
