@@ -11,6 +11,7 @@ pub mod builtin;
 pub mod download;
 pub mod inception;
 pub mod registry;
+pub mod vit;
 pub mod weights;
 
 pub use weights::{StateDict, TensorF32};
