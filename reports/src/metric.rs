@@ -11,7 +11,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
-    /// Lower is better (FID, KID, perplexity, bits per byte).
+    /// Lower is better (FID, FD_DINOv2, CMMD, KID, perplexity, bits per byte).
     Lower,
     /// Higher is better (IS, precision, recall, density, coverage).
     Higher,
@@ -51,8 +51,8 @@ impl Direction {
 /// What decides whether two numbers of a metric may be compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
-    /// A feature-space metric (FID, KID, IS, PRDC): the feature network and
-    /// the preprocessing mode must agree.
+    /// A feature-space metric (FID, FD_DINOv2, CMMD, KID, IS, PRDC): the
+    /// feature network and the preprocessing mode must agree.
     Features,
     /// A language-model metric (perplexity, bits per byte): the perplexity
     /// mode and the window settings must agree; the model is what is
@@ -97,8 +97,10 @@ use Family::{Features, LanguageModel};
 
 /// Every known metric and value key; the report's columns come first, in
 /// their order.
-pub const METRICS: [Metric; 18] = [
+pub const METRICS: [Metric; 20] = [
     m("fid", "FID", Lower, Features, true),
+    m("fd_dinov2", "FD_DINOv2", Lower, Features, true),
+    m("cmmd", "CMMD", Lower, Features, true),
     m("kid", "KID", Lower, Features, true),
     m("is", "IS", Higher, Features, true),
     m("precision", "precision", Higher, Features, true),
@@ -207,8 +209,14 @@ mod tests {
     fn titles_ranks_and_families() {
         assert_eq!(metric_title("ppl"), "perplexity");
         assert_eq!(metric_title("kid_std"), "kid std");
-        assert_eq!(metric_rank("bits_per_byte").0, 8);
-        assert_eq!(metric_rank("duration").0, 9);
+        assert_eq!(metric_rank("fd_dinov2").0, 1);
+        assert_eq!(metric_rank("cmmd").0, 2);
+        assert_eq!(metric_rank("bits_per_byte").0, 10);
+        assert_eq!(metric_rank("duration").0, 11);
+        assert_eq!(metric_title("fd_dinov2"), "FD_DINOv2");
+        assert_eq!(Direction::of("fd_dinov2"), Some(Direction::Lower));
+        assert_eq!(Direction::of("CMMD"), Some(Direction::Lower));
+        assert_eq!(Metric::family_of("cmmd"), Family::Features);
         assert_eq!(Metric::family_of("ppl"), Family::LanguageModel);
         assert_eq!(Metric::family_of("fid"), Family::Features);
         assert_eq!(Metric::family_of("unknown"), Family::Features);
