@@ -25,14 +25,20 @@ fn bar(len: Option<u64>, template: &str, label: &str, show: bool) -> ProgressBar
     bar
 }
 
-/// A bar over `len` images, labelled `label`; hidden unless `show`.
+/// A bar over `len` images, labelled `label`; hidden unless `show`. It is
+/// redrawn every second, so the elapsed time moves while a slow network
+/// (a ViT-L on a CPU: about a second per image) works on a batch.
 pub fn images(len: u64, label: &str, show: bool) -> ProgressBar {
-    bar(
+    let bar = bar(
         Some(len),
-        "{prefix:>12} [{bar:30}] {pos}/{len} images  {per_sec}  eta {eta}",
+        "{prefix:>12} [{bar:30}] {pos}/{len} images  {per_sec}  {elapsed} elapsed, eta {eta}",
         label,
         show,
-    )
+    );
+    if show {
+        bar.enable_steady_tick(std::time::Duration::from_secs(1));
+    }
+    bar
 }
 
 /// A bar over `len` bytes (downloads).

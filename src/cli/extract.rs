@@ -11,9 +11,10 @@ use crate::preprocess::ResizeMode;
 #[command(next_help_heading = "Feature extraction (image folders)")]
 pub struct ExtractArgs {
     /// Feature model: `fid-inception` (default: pytorch-fid's network,
-    /// fetched and converted once), `builtin` (geneval's own network, no
-    /// download; not comparable with published numbers) or an .onnx file.
-    #[arg(long, value_name = "fid-inception|builtin|PATH")]
+    /// fetched and converted once), `dinov2-vitl14` (FD_DINOv2's network),
+    /// `clip-vit-l14-336` (CMMD's network), `builtin` (geneval's own network,
+    /// no download; not comparable with published numbers) or an .onnx file.
+    #[arg(long, value_name = "NAME|builtin|PATH")]
     pub model: Option<String>,
     /// FID Inception feature layer, as pytorch-fid's --dims: 2048 (pool3),
     /// 768, 192 or 64.
@@ -28,9 +29,12 @@ pub struct ExtractArgs {
     /// Name of the model output holding class logits (overrides the spec).
     #[arg(long, value_name = "NAME")]
     pub logits_output: Option<String>,
-    /// Resize and normalisation: pytorch-fid, tf (torch-fidelity) or clean (clean-fid).
-    #[arg(long, default_value = "pytorch-fid", value_name = "MODE")]
-    pub mode: ResizeMode,
+    /// Resize and normalisation: pytorch-fid, tf (torch-fidelity), clean
+    /// (clean-fid), dgm-eval (DINOv2) or cmmd (CLIP) [default: the reference
+    /// tool's of the chosen model: pytorch-fid for fid-inception, builtin
+    /// and ONNX files, dgm-eval for dinov2-vitl14, cmmd for clip-vit-l14-336].
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<ResizeMode>,
     /// Where the model runs: cpu, cuda or cuda:N.
     #[arg(long, default_value = "cpu", value_name = "DEVICE")]
     pub device: Device,

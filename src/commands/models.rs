@@ -3,7 +3,7 @@
 
 use super::Outcome;
 use crate::cli::{GlobalArgs, ModelsCommand};
-use crate::networks::registry::{self, Installed, MODELS};
+use crate::networks::registry::{self, Installed, ModelEntry, MODELS};
 use crate::record::RecordBuilder;
 use anyhow::{Context, Result};
 use serde_json::json;
@@ -32,64 +32,108 @@ pub fn run(command: &ModelsCommand, global: &GlobalArgs) -> Result<Outcome> {
                 let dir = registry::entry_dir(&entry)?;
                 let cached = registry::cached(&entry)?;
                 summary.push(format!(
-                    "{:<14} {}  [{}]",
+                    "{:<17} {}  [{}]",
                     entry.name,
                     entry.description,
                     match &cached {
                         Some(i) if i.manifest.official => "cached".to_owned(),
-                        Some(_) => format!(
-                            "cached, NOT the official weights ({})",
-                            registry::SHA256_ENV
+                        Some(i) if entry.sha256.is_none() => format!(
+                            "cached, SHA-256 {} (none is published)",
+                            i.manifest.source_sha256
                         ),
+                        Some(_) =>
+                            format!("cached, NOT the official weights ({})", entry.sha256_env()),
                         None => "not cached".to_owned(),
                     }
                 ));
-                summary.push(format!("{:<14} {}", "", dir.display()));
+                summary.push(format!("{:<17} {}", "", dir.display()));
                 list.push(json!({
                     "name": entry.name,
                     "url": entry.url,
+                    "file": entry.file_name,
                     "sha256": entry.sha256,
+                    "sha256_env": entry.sha256_env(),
+                    "mode": entry.mode.as_str(),
+                    "features_output": entry.features,
                     "cache": dir.display().to_string(),
                     "cached": cached.as_ref().map(installed_json),
                 }));
             }
             summary.push(format!(
-                "{:<14} geneval's own network (no download; not comparable with published numbers)",
+                "{:<17} geneval's own network (no download; not comparable with published numbers)",
                 "builtin"
             ));
             builder.record().setting("models", list);
         }
-        ModelsCommand::Fetch { name } => {
+        ModelsCommand::Fetch { name, sha256 } => {
             let entry = registry::entry(name)?;
-            let installed = registry::fetch(&entry, &crate::progress::download_bar(global.quiet))
-                .with_context(|| format!("fetching {name}"))?;
+            let installed = registry::fetch(
+                &entry,
+                sha256.as_deref(),
+                &crate::progress::download_bar(global.quiet),
+            )
+            .with_context(|| format!("fetching {name}"))?;
             summary.push(format!(
-                "{name}: downloaded, SHA-256 verified, converted to {}",
+                "{name}: downloaded, {}, converted to {}",
+                verified(&entry, &installed),
                 installed.onnx.display()
             ));
-            record_installed(builder.record(), &installed);
+            finish_install(builder.record(), &entry, &installed, entry.url);
         }
-        ModelsCommand::Import { path, name } => {
+        ModelsCommand::Import { path, name, sha256 } => {
             let entry = registry::entry(name)?;
-            let installed = registry::import(&entry, path)
+            let installed = registry::import(&entry, path, sha256.as_deref())
                 .with_context(|| format!("importing {} as {name}", path.display()))?;
             summary.push(format!(
-                "{name}: {} verified and converted to {}",
+                "{name}: {} {}, converted to {}",
                 path.display(),
+                verified(&entry, &installed),
                 installed.onnx.display()
             ));
-            if !installed.manifest.official {
-                builder.record().warnings.push(format!(
-                    "{} is not the official file (accepted through {}): results with it are not pytorch-fid's",
-                    path.display(),
-                    registry::SHA256_ENV
-                ));
-            }
-            record_installed(builder.record(), &installed);
+            finish_install(
+                builder.record(),
+                &entry,
+                &installed,
+                &path.display().to_string(),
+            );
         }
     }
     Ok(Outcome {
+        extra: Vec::new(),
         summary,
         record: builder.finish(),
     })
+}
+
+/// How the weights were checked, for the summary line: against the
+/// published or pinned hash, or, where there is none, the hash to pin.
+fn verified(entry: &ModelEntry, installed: &Installed) -> String {
+    let hash = &installed.manifest.source_sha256;
+    if registry::expected_sha256(entry, None).is_some() || installed.manifest.official {
+        format!("SHA-256 {hash} verified")
+    } else {
+        format!(
+            "SHA-256 {hash} (no published hash to verify against: pin it with --sha256 or {})",
+            entry.sha256_env()
+        )
+    }
+}
+
+/// The record of an install, with a warning when the weights are not the
+/// official file.
+fn finish_install(
+    record: &mut crate::record::ResultRecord,
+    entry: &ModelEntry,
+    installed: &Installed,
+    origin: &str,
+) {
+    if entry.sha256.is_some() && !installed.manifest.official {
+        record.warnings.push(format!(
+            "{origin} is not the official file of {} (accepted through {}): results with it are not the reference's",
+            entry.name,
+            entry.sha256_env()
+        ));
+    }
+    record.setting("model_id", installed.model_id());
+    record_installed(record, installed);
 }

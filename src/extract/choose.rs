@@ -6,7 +6,9 @@ use anyhow::{bail, Context, Result};
 
 use super::Extraction;
 use crate::backend::{ModelSource, SpecOverrides};
-use crate::networks::{inception, registry};
+use crate::networks::registry::{self, Network};
+use crate::networks::{inception, vit};
+use crate::preprocess::ResizeMode;
 
 impl Extraction<'_> {
     /// The model to open, with what the registry adds for registered ones.
@@ -23,11 +25,20 @@ impl Extraction<'_> {
             ..SpecOverrides::default()
         };
         let Ok(entry) = registry::entry(model) else {
+            self.mode = Some(self.args.mode.unwrap_or_default());
             if self.args.dims.is_some() {
                 bail!("--dims selects a layer of fid-inception; for other models name the output with --features-output");
             }
             return Ok((ModelSource::parse(model), user, None));
         };
+        self.mode = Some(self.args.mode.unwrap_or(entry.mode));
+        self.vit = matches!(entry.network, Network::Vit(_));
+        if self.args.dims.is_some() && entry.network != Network::Inception {
+            bail!(
+                "--dims selects a layer of fid-inception; {} has one feature output",
+                entry.name
+            );
+        }
         let quiet = self.quiet;
         let announce = |message: &str| {
             if !quiet {
@@ -36,20 +47,41 @@ impl Extraction<'_> {
         };
         let installed = registry::ensure(&entry, &announce, &crate::progress::download_bar(quiet))
             .with_context(|| format!("getting the {} model", entry.name))?;
-        let dims = self.args.dims.unwrap_or(inception::POOL3_DIMS);
-        let Some(features) = inception::output_for_dims(dims) else {
-            bail!("--dims {dims} is not a layer of fid-inception: use 2048, 768, 192 or 64");
+        let features = match entry.network {
+            Network::Inception => {
+                let dims = self.args.dims.unwrap_or(inception::POOL3_DIMS);
+                let Some(features) = inception::output_for_dims(dims) else {
+                    bail!(
+                        "--dims {dims} is not a layer of fid-inception: use 2048, 768, 192 or 64"
+                    );
+                };
+                features
+            }
+            Network::Vit(_) => entry.features,
         };
-        if !installed.manifest.official {
+        let reference = match entry.network {
+            Network::Inception => "pytorch-fid's",
+            Network::Vit(vit::Family::Dinov2) => "dgm-eval's",
+            Network::Vit(vit::Family::Clip) => "CMMD's",
+        };
+        if entry.sha256.is_some() && !installed.manifest.official {
             self.notes.push(format!(
-                "the fid-inception weights in the cache are not the official file (SHA-256 {}, accepted through {}): these numbers are not pytorch-fid's",
+                "the {} weights in the cache are not the official file (SHA-256 {}, accepted through {}): these numbers are not {reference}",
+                entry.name,
                 installed.manifest.source_sha256,
-                registry::SHA256_ENV
+                entry.sha256_env()
+            ));
+        }
+        let mode = self.mode();
+        if mode != entry.mode {
+            self.notes.push(format!(
+                "--mode {mode} is not {reference} preprocessing for {} ({}): these numbers are not {reference}",
+                entry.name, entry.mode
             ));
         }
         let registered = SpecOverrides {
             features: Some(features.to_owned()),
-            logits: Some(inception::LOGITS_UNBIASED.to_owned()),
+            logits: entry.logits.map(str::to_owned),
             ..SpecOverrides::default()
         };
         Ok((
@@ -57,6 +89,12 @@ impl Extraction<'_> {
             registered.then(user),
             Some(installed.model_id()),
         ))
+    }
+
+    /// The resize mode chosen for the network (the reference tool's unless
+    /// `--mode` was given); pytorch-fid's before a network is chosen.
+    pub(super) fn mode(&self) -> ResizeMode {
+        self.mode.unwrap_or_default()
     }
 
     /// Refuses the flags that the built-in or a registered network would
@@ -73,7 +111,7 @@ impl Extraction<'_> {
         let network = if builtin {
             "the built-in network"
         } else if registered {
-            "a registered network (fid-inception)"
+            "a registered network (fid-inception, dinov2-vitl14, clip-vit-l14-336)"
         } else {
             return Ok(());
         };

@@ -21,8 +21,8 @@ use crate::files::side::is_images;
 use crate::images::decode::{DecodeOptions, DEFAULT_MAX_PIXELS};
 use crate::images::discover::{discover, DiscoverOptions};
 use crate::pipeline::batch::BatchRecipe;
-use crate::pipeline::{self, Collector, RunStats, Want};
-use crate::preprocess::Preprocessor;
+use crate::pipeline::{self, Collector, RunStats, Stage, Want};
+use crate::preprocess::{Preprocessor, ResizeMode};
 use crate::record::InputRecord;
 use geneval_metrics::Moments;
 
@@ -50,7 +50,15 @@ pub struct Extraction<'a> {
     sides: Vec<SideSummary>,
     /// Warnings about the model for the record.
     notes: Vec<String>,
+    /// The resize mode, decided with the network.
+    mode: Option<ResizeMode>,
+    /// Whether the network is a registered ViT (slow on a CPU).
+    vit: bool,
 }
+
+/// Images per call for a ViT-L on a CPU by default: ~80 GFLOP each, about a
+/// second per image on two cores.
+pub const VIT_CPU_BATCH: usize = 8;
 
 impl<'a> Extraction<'a> {
     /// Nothing is opened until a side needs it.
@@ -61,6 +69,8 @@ impl<'a> Extraction<'a> {
             extractor: None,
             sides: Vec::new(),
             notes: Vec::new(),
+            mode: None,
+            vit: false,
         }
     }
 
@@ -84,57 +94,57 @@ impl<'a> Extraction<'a> {
 
     /// Lists `side`'s images and runs them through the model, keeping `want`.
     pub fn run(&mut self, side: &Path, want: Want, label: &str) -> Result<ImageSide> {
-        let paths = discover(
-            side,
-            DiscoverOptions {
-                recursive: self.args.recursive,
-            },
-        )?;
+        Ok(run_together(&mut [self], side, &[want], label)?
+            .pop()
+            .expect("one side per extraction"))
+    }
+
+    /// The batch size: `--batch-size`, a fixed-batch model's own, or the
+    /// device's default — on a CPU at most [`VIT_CPU_BATCH`] for the ViTs,
+    /// so that progress (and its ETA) moves every few seconds.
+    fn batch_size(&mut self) -> Result<usize> {
         let args = self.args;
-        let quiet = self.quiet;
-        let extractor = self.extractor()?;
-        let spec = extractor.spec().clone();
-        let preprocessor = Preprocessor::new(args.mode, spec.width, spec.height)?;
-        let decode = DecodeOptions {
-            max_pixels: args.max_pixels.unwrap_or(DEFAULT_MAX_PIXELS),
-        };
-        let recipe = BatchRecipe::for_spec(&spec, preprocessor, decode, args.skip_bad);
-        let batch_size = match (args.batch_size, extractor.fixed_batch()) {
+        let vit = self.vit;
+        Ok(match (args.batch_size, self.extractor()?.fixed_batch()) {
             (Some(0), _) => bail!("--batch-size must be at least 1"),
             (Some(b), _) => b,
             (None, Some(fixed)) => fixed,
+            (None, None) if vit && args.device == crate::backend::Device::Cpu => {
+                VIT_CPU_BATCH.min(args.device.default_batch_size())
+            }
             (None, None) => args.device.default_batch_size(),
-        };
-        let bar =
-            crate::progress::images(paths.len() as u64, label, crate::progress::enabled(quiet));
-        let mut collector = Collector::new(want);
-        let stats = pipeline::run(
-            &paths,
-            &recipe,
-            batch_size,
-            extractor,
-            &mut collector,
-            &mut |n| bar.inc(n as u64),
-        )
-        .with_context(|| format!("extracting features of {}", side.display()))?;
-        bar.finish_and_clear();
-        self.sides.push(SideSummary {
-            side: side.display().to_string(),
-            images: stats.images,
-            skipped: stats.skipped.iter().map(|e| e.to_string()).collect(),
-            timing: stats.timing,
-        });
-        Ok(ImageSide {
-            path: side.to_owned(),
-            dim: collector.dim(),
-            collector,
-            stats,
         })
+    }
+
+    /// How this extraction's network takes images.
+    fn recipe(&mut self) -> Result<BatchRecipe> {
+        self.extractor()?;
+        let mode = self.mode();
+        let spec = self.extractor()?.spec().clone();
+        let preprocessor = Preprocessor::new(mode, spec.width, spec.height)?;
+        let decode = DecodeOptions {
+            max_pixels: self.args.max_pixels.unwrap_or(DEFAULT_MAX_PIXELS),
+        };
+        Ok(BatchRecipe::for_spec(
+            &spec,
+            preprocessor,
+            decode,
+            self.args.skip_bad,
+        ))
     }
 
     /// The model's id, if one was opened.
     pub fn model_id(&self) -> Option<&str> {
         self.extractor.as_ref().map(|e| e.model_id())
+    }
+
+    /// The record key of a Fréchet distance in this network's features:
+    /// `fd_dinov2` on `dinov2-vitl14` (dgm-eval's name), `fid` otherwise.
+    pub fn frechet_key(&self) -> &'static str {
+        match self.args.model.as_deref() {
+            Some(name) if name == crate::networks::registry::DINOV2_VITL14.name => "fd_dinov2",
+            _ => "fid",
+        }
     }
 
     /// The spec's features output name, if a model was opened.
@@ -184,6 +194,74 @@ impl<'a> Extraction<'a> {
         let kept = std::mem::replace(&mut run.collector, Collector::new(Want::default()));
         Ok((kept, run))
     }
+}
+
+/// Lists `side`'s images once and runs them through every extraction of
+/// `group` together (`eval`): each image is decoded once, then preprocessed
+/// and run through each network, keeping `wants[i]` for `group[i]`. The
+/// listing, decoding limits, batch size and `--skip-bad` of the first
+/// extraction apply to all; the batch size is the smallest of theirs.
+pub fn run_together(
+    group: &mut [&mut Extraction<'_>],
+    side: &Path,
+    wants: &[Want],
+    label: &str,
+) -> Result<Vec<ImageSide>> {
+    assert_eq!(group.len(), wants.len(), "one Want per extraction");
+    let first = group.first_mut().expect("at least one extraction");
+    let paths = discover(
+        side,
+        DiscoverOptions {
+            recursive: first.args.recursive,
+        },
+    )?;
+    let quiet = first.quiet;
+    let batch_size = group
+        .iter_mut()
+        .map(|e| e.batch_size())
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .min()
+        .expect("at least one extraction");
+    let recipes = group
+        .iter_mut()
+        .map(|e| e.recipe())
+        .collect::<Result<Vec<_>>>()?;
+    let mut collectors: Vec<Collector> = wants.iter().map(|&w| Collector::new(w)).collect();
+    let bar = crate::progress::images(paths.len() as u64, label, crate::progress::enabled(quiet));
+    let mut stages: Vec<Stage<'_>> = group
+        .iter_mut()
+        .zip(&recipes)
+        .zip(&mut collectors)
+        .map(|((e, recipe), collector)| Stage {
+            recipe,
+            extractor: e.extractor.as_mut().expect("opened by recipe()"),
+            collector,
+        })
+        .collect();
+    let reports = pipeline::run_stages(&paths, &mut stages, batch_size, &mut |n| bar.inc(n as u64))
+        .with_context(|| format!("extracting features of {}", side.display()))?;
+    drop(stages);
+    bar.finish_and_clear();
+    Ok(group
+        .iter_mut()
+        .zip(collectors)
+        .zip(reports)
+        .map(|((e, collector), stats)| {
+            e.sides.push(SideSummary {
+                side: side.display().to_string(),
+                images: stats.images,
+                skipped: stats.skipped.iter().map(|e| e.to_string()).collect(),
+                timing: stats.timing,
+            });
+            ImageSide {
+                path: side.to_owned(),
+                dim: collector.dim(),
+                collector,
+                stats,
+            }
+        })
+        .collect())
 }
 
 /// Why the typed accessors may expect what they asked [`Extraction::run`] for.

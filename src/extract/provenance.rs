@@ -56,12 +56,13 @@ impl Extraction<'_> {
             name: name.clone(),
             id: Some(extractor.model_id().to_owned()),
         });
-        record.mode = Some(self.args.mode.as_str().to_owned());
+        let mode = self.mode();
+        record.mode = Some(mode.as_str().to_owned());
         record
             .setting("model", name)
             .setting("model_id", extractor.model_id())
             .setting("features_output", extractor.spec().features.as_str())
-            .setting("mode", self.args.mode.as_str())
+            .setting("mode", mode.as_str())
             .setting(
                 "input_size",
                 format!("{}x{}", extractor.spec().width, extractor.spec().height),

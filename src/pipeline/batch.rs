@@ -68,31 +68,42 @@ pub struct Batch {
 struct Slot {
     result: Result<(), ImageError>,
     decode_s: f64,
-    preprocess_s: f64,
+    /// Per recipe.
+    preprocess_s: Vec<f64>,
 }
 
-fn fill_one(recipe: &BatchRecipe, path: &std::path::Path, out: &mut [f32]) -> Slot {
+/// Decodes `path` once and preprocesses it for every recipe into its slot
+/// of `outs` (one per recipe). A failure of any recipe fails the image for
+/// all, so every network sees the same images.
+fn fill_one(recipes: &[&BatchRecipe], path: &std::path::Path, outs: Vec<&mut [f32]>) -> Slot {
     let start = Instant::now();
-    let image = match decode_file(path, &recipe.decode) {
+    let image = match decode_file(path, &recipes[0].decode) {
         Ok(image) => image,
         Err(e) => {
             return Slot {
                 result: Err(e),
                 decode_s: start.elapsed().as_secs_f64(),
-                preprocess_s: 0.0,
+                preprocess_s: vec![0.0; recipes.len()],
             }
         }
     };
     let decode_s = start.elapsed().as_secs_f64();
-    let start = Instant::now();
-    let result = preprocess_one(recipe, &image, out).map_err(|reason| ImageError::BadImage {
-        path: path.to_owned(),
-        reason,
-    });
+    let mut preprocess_s = Vec::with_capacity(recipes.len());
+    let mut result = Ok(());
+    for (recipe, out) in recipes.iter().zip(outs) {
+        let start = Instant::now();
+        if result.is_ok() {
+            result = preprocess_one(recipe, &image, out).map_err(|reason| ImageError::BadImage {
+                path: path.to_owned(),
+                reason,
+            });
+        }
+        preprocess_s.push(start.elapsed().as_secs_f64());
+    }
     Slot {
         result,
         decode_s,
-        preprocess_s: start.elapsed().as_secs_f64(),
+        preprocess_s,
     }
 }
 
@@ -146,35 +157,65 @@ fn preprocess_one(
 /// Decodes and preprocesses `paths` into one batch. Without `skip_bad` the
 /// first failure (in path order) is returned.
 pub fn fill(recipe: &BatchRecipe, paths: &[PathBuf]) -> Result<Batch, ImageError> {
-    let per = recipe.image_len();
-    let mut data = vec![0.0f32; paths.len() * per];
-    let slots: Vec<Slot> = data
-        .par_chunks_exact_mut(per)
-        .zip(paths.par_iter())
-        .map(|(out, path)| fill_one(recipe, path, out))
+    Ok(fill_many(&[recipe], paths)?
+        .pop()
+        .expect("one batch per recipe"))
+}
+
+/// Decodes each of `paths` once and preprocesses it for every recipe: one
+/// batch per recipe, holding the same images (the decode options, and
+/// `skip_bad`, of the first recipe apply; an image that any recipe cannot
+/// take is skipped, or fails, for all). The decoding time is counted in
+/// the first batch only.
+pub fn fill_many(recipes: &[&BatchRecipe], paths: &[PathBuf]) -> Result<Vec<Batch>, ImageError> {
+    let lens: Vec<usize> = recipes.iter().map(|r| r.image_len()).collect();
+    let mut buffers: Vec<Vec<f32>> = lens
+        .iter()
+        .map(|&per| vec![0.0f32; paths.len() * per])
         .collect();
-    let mut batch = Batch {
-        decode_s: slots.iter().map(|s| s.decode_s).sum(),
-        preprocess_s: slots.iter().map(|s| s.preprocess_s).sum(),
-        ..Batch::default()
-    };
-    let mut write = 0;
+    let mut per_image: Vec<Vec<&mut [f32]>> = (0..paths.len()).map(|_| Vec::new()).collect();
+    for (buffer, &per) in buffers.iter_mut().zip(&lens) {
+        for (slots, chunk) in per_image.iter_mut().zip(buffer.chunks_exact_mut(per)) {
+            slots.push(chunk);
+        }
+    }
+    let slots: Vec<Slot> = per_image
+        .into_par_iter()
+        .zip(paths.par_iter())
+        .map(|(outs, path)| fill_one(recipes, path, outs))
+        .collect();
+    let mut batches: Vec<Batch> = (0..recipes.len())
+        .map(|k| Batch {
+            decode_s: if k == 0 {
+                slots.iter().map(|s| s.decode_s).sum()
+            } else {
+                0.0
+            },
+            preprocess_s: slots.iter().map(|s| s.preprocess_s[k]).sum(),
+            ..Batch::default()
+        })
+        .collect();
+    let mut kept = Vec::with_capacity(paths.len());
+    let mut skipped = Vec::new();
     for (read, (slot, path)) in slots.into_iter().zip(paths).enumerate() {
         match slot.result {
-            Ok(()) => {
-                if write != read {
-                    data.copy_within(read * per..(read + 1) * per, write * per);
-                }
-                write += 1;
-                batch.paths.push(path.clone());
-            }
-            Err(e) if recipe.skip_bad => batch.skipped.push(e),
+            Ok(()) => kept.push((read, path.clone())),
+            Err(e) if recipes[0].skip_bad => skipped.push(e),
             Err(e) => return Err(e),
         }
     }
-    data.truncate(write * per);
-    batch.data = data;
-    Ok(batch)
+    for ((batch, mut data), &per) in batches.iter_mut().zip(buffers).zip(&lens) {
+        for (write, &(read, _)) in kept.iter().enumerate() {
+            if write != read {
+                data.copy_within(read * per..(read + 1) * per, write * per);
+            }
+        }
+        data.truncate(kept.len() * per);
+        batch.data = data;
+        batch.paths = kept.iter().map(|(_, p)| p.clone()).collect();
+    }
+    batches[0].skipped = skipped;
+    Ok(batches)
 }
 
 #[cfg(test)]
@@ -230,6 +271,36 @@ mod tests {
                 want.as_slice().unwrap()
             );
         }
+    }
+
+    #[test]
+    fn several_recipes_share_one_decode_and_the_same_images() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.png");
+        let bad = dir.path().join("b.png");
+        let c = dir.path().join("c.png");
+        write_png(&a, 40, 30, 3);
+        std::fs::write(&bad, b"not a png").unwrap();
+        write_png(&c, 17, 64, 9);
+        let paths = vec![a.clone(), bad, c.clone()];
+        let mut small = builtin_spec();
+        (small.width, small.height) = (24, 20);
+        let mut square = builtin_spec();
+        (square.width, square.height) = (14, 14);
+        let inception = recipe(&small, true);
+        let pre = Preprocessor::new(ResizeMode::Cmmd, 14, 14).unwrap();
+        let clip = BatchRecipe::for_spec(&square, pre, DecodeOptions::default(), true);
+        let batches = fill_many(&[&inception, &clip], &paths).unwrap();
+        assert_eq!(batches.len(), 2);
+        for (batch, alone) in batches.iter().zip([&inception, &clip]) {
+            let single = fill(alone, &paths).unwrap();
+            assert_eq!(batch.paths, vec![a.clone(), c.clone()]);
+            assert_eq!(batch.data, single.data);
+        }
+        // The skip is reported once, and the decoding time counted once.
+        assert_eq!(batches[0].skipped.len(), 1);
+        assert!(batches[1].skipped.is_empty());
+        assert_eq!(batches[1].decode_s, 0.0);
     }
 
     #[test]

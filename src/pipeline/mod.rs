@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use crate::backend::{BackendError, FeatureExtractor};
 use crate::images::ImageError;
-use batch::{fill, Batch, BatchRecipe};
+use batch::{fill_many, Batch, BatchRecipe};
 pub use collect::{Collector, Want};
 
 /// Filled batches waiting for the model, besides the one it is running.
@@ -100,6 +100,17 @@ pub struct RunStats {
     pub timing: Timing,
 }
 
+/// One network of a run: how its input is made, the network, and what is
+/// kept of its outputs.
+pub struct Stage<'a> {
+    /// Resize, normalisation and layout for this network.
+    pub recipe: &'a BatchRecipe,
+    /// The network.
+    pub extractor: &'a mut dyn FeatureExtractor,
+    /// What is kept.
+    pub collector: &'a mut Collector,
+}
+
 /// Runs every path through `recipe` and `extractor` into `collector`, in
 /// batches of `batch_size`; `on_batch(images)` is called after each batch
 /// (progress bars).
@@ -111,47 +122,72 @@ pub fn run(
     collector: &mut Collector,
     on_batch: &mut dyn FnMut(usize),
 ) -> Result<RunStats, PipelineError> {
+    let stage = Stage {
+        recipe,
+        extractor,
+        collector,
+    };
+    Ok(run_stages(paths, &mut [stage], batch_size, on_batch)?
+        .pop()
+        .expect("one report per stage"))
+}
+
+/// Runs every path through several networks at once: each image is decoded
+/// once (by the producer thread, rayon inside the batch), preprocessed for
+/// each stage, and each stage's network runs on its batch. One report per
+/// stage; the decoding time is in the first.
+pub fn run_stages(
+    paths: &[PathBuf],
+    stages: &mut [Stage<'_>],
+    batch_size: usize,
+    on_batch: &mut dyn FnMut(usize),
+) -> Result<Vec<RunStats>, PipelineError> {
     let batch_size = batch_size.max(1);
     let start = Instant::now();
-    let mut report = RunStats::default();
+    let mut reports: Vec<RunStats> = stages.iter().map(|_| RunStats::default()).collect();
+    let recipes: Vec<&BatchRecipe> = stages.iter().map(|s| s.recipe).collect();
     std::thread::scope(|scope| -> Result<(), PipelineError> {
-        let (sender, receiver) = sync_channel::<Result<Batch, ImageError>>(BATCHES_IN_FLIGHT);
+        let (sender, receiver) = sync_channel::<Result<Vec<Batch>, ImageError>>(BATCHES_IN_FLIGHT);
+        let recipes = &recipes;
         scope.spawn(move || {
             for chunk in paths.chunks(batch_size) {
-                let batch = fill(recipe, chunk);
-                let failed = batch.is_err();
-                // A closed channel means the consumer stopped on an error.
-                if sender.send(batch).is_err() || failed {
+                let batches = fill_many(recipes, chunk);
+                let failed = batches.is_err();
+                if sender.send(batches).is_err() || failed {
                     break;
                 }
             }
         });
-        // Returning early drops the receiver, which stops the producer.
-        for batch in receiver {
-            let batch = batch?;
-            let n = batch.paths.len();
-            let skipped = batch.skipped.len();
-            report.timing.decode_s += batch.decode_s;
-            report.timing.preprocess_s += batch.preprocess_s;
-            report.skipped.extend(batch.skipped);
-            if n > 0 {
-                let started = Instant::now();
-                let out = extractor.extract(&batch.data, n)?;
-                report.timing.inference_s += started.elapsed().as_secs_f64();
-                collector.accept(
-                    out.features.view(),
-                    out.logits.as_ref().map(|l| l.view()),
-                    &batch.paths,
-                )?;
-                report.images += n;
+        for batches in receiver {
+            let batches = batches?;
+            let n = batches[0].paths.len();
+            let skipped = batches[0].skipped.len();
+            for ((stage, report), batch) in stages.iter_mut().zip(&mut reports).zip(batches) {
+                report.timing.decode_s += batch.decode_s;
+                report.timing.preprocess_s += batch.preprocess_s;
+                report.skipped.extend(batch.skipped);
+                if n > 0 {
+                    let started = Instant::now();
+                    let out = stage.extractor.extract(&batch.data, n)?;
+                    report.timing.inference_s += started.elapsed().as_secs_f64();
+                    stage.collector.accept(
+                        out.features.view(),
+                        out.logits.as_ref().map(|l| l.view()),
+                        &batch.paths,
+                    )?;
+                    report.images += n;
+                }
             }
             on_batch(n + skipped);
         }
         Ok(())
     })?;
-    report.timing.wall_s = start.elapsed().as_secs_f64();
-    if report.images == 0 {
-        return Err(PipelineError::NothingLeft(paths.len()));
+    let wall_s = start.elapsed().as_secs_f64();
+    for report in &mut reports {
+        report.timing.wall_s = wall_s;
+        if report.images == 0 {
+            return Err(PipelineError::NothingLeft(paths.len()));
+        }
     }
-    Ok(report)
+    Ok(reports)
 }

@@ -519,7 +519,7 @@ fn model_spec_and_output_names_are_refused_where_they_would_be_ignored() {
         ),
         (
             &["--model-spec", s(&spec)],
-            "registered network (fid-inception) has a fixed spec",
+            "registered network (fid-inception, dinov2-vitl14, clip-vit-l14-336) has a fixed spec",
         ),
         (
             &["--model", "builtin", "--features-output", "x"],
