@@ -7,12 +7,14 @@
 
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::commands::{self, Outcome};
+use crate::record::ResultRecord;
 use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
 
 fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     match command {
+        Command::Eval(args) => commands::eval::run(args, global),
         Command::Fid(args) => commands::fid::run(args, global),
         Command::Is(args) => commands::is::run(args, global),
         Command::Kid(args) => commands::kid::run(args, global),
@@ -77,31 +79,46 @@ pub fn main() -> ExitCode {
     }
     match dispatch(&cli.command, &cli.global) {
         Ok(mut outcome) => {
-            outcome
-                .record
-                .labels
-                .extend(cli.global.labels.iter().cloned());
-            outcome.record.command = Some(command_line());
-            // Every command's record passes here: a NaN or infinity is an
-            // error, never a printed `NaN` and a record of `null`s.
-            if let Err(e) = crate::record::check_finite(&outcome.record) {
-                return fail(e);
+            let mut records: Vec<&mut ResultRecord> = std::iter::once(&mut outcome.record)
+                .chain(outcome.extra.iter_mut())
+                .collect();
+            for record in records.iter_mut() {
+                record.labels.extend(cli.global.labels.iter().cloned());
+                record.command = Some(command_line());
+                // Every command's record passes here: a NaN or infinity is an
+                // error, never a printed `NaN` and a record of `null`s.
+                if let Err(e) = crate::record::check_finite(record) {
+                    return fail(e);
+                }
             }
             if let Some(path) = &cli.global.record {
-                match crate::record::append_record(path, &outcome.record) {
-                    Ok(Some(warning)) => outcome.record.warnings.push(warning),
-                    Ok(None) => {}
-                    Err(e) => return fail(e),
+                for record in records.iter_mut() {
+                    match crate::record::append_record(path, record) {
+                        Ok(Some(warning)) => record.warnings.push(warning),
+                        Ok(None) => {}
+                        Err(e) => return fail(e),
+                    }
                 }
             }
             if !cli.global.quiet {
-                for warning in &outcome.record.warnings {
-                    eprintln!("warning: {warning}");
+                // A warning about the shared model or inputs is in every
+                // metric's record; say it once.
+                let mut said = std::collections::HashSet::new();
+                for warning in records.iter().flat_map(|r| &r.warnings) {
+                    if said.insert(warning.as_str()) {
+                        eprintln!("warning: {warning}");
+                    }
                 }
             }
+            let failed = records.iter().any(|r| r.passed == Some(false));
             let text = if cli.global.json {
-                match serde_json::to_string(&outcome.record) {
-                    Ok(json) => json,
+                // One record: one JSON object; several: JSON Lines.
+                let lines: Result<Vec<String>, _> = records
+                    .iter()
+                    .map(|r| serde_json::to_string(&**r))
+                    .collect();
+                match lines {
+                    Ok(lines) => lines.join("\n"),
                     Err(e) => {
                         crate::diagnostics::print_error(&e.into());
                         return ExitCode::from(2);
@@ -113,7 +130,7 @@ pub fn main() -> ExitCode {
             // A closed pipe (`geneval ... | head -0`) is not an error worth a panic.
             let mut stdout = std::io::stdout().lock();
             // A check or gate that failed exits 1 after printing its result.
-            let code = if outcome.record.passed == Some(false) {
+            let code = if failed {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS

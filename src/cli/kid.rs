@@ -13,13 +13,13 @@ use super::ExtractArgs;
 /// count like 2^64−1 can reach code that sizes anything by it.
 pub const MAX_KID_SUBSETS: usize = 100_000;
 
-fn parse_kid_subsets(text: &str) -> Result<usize, String> {
+pub(super) fn parse_kid_subsets(text: &str) -> Result<usize, String> {
     count_in(text, 1, MAX_KID_SUBSETS, "subsets")
 }
 
 /// At least 2 (the unbiased MMD² divides by m − 1); the upper bound is the
 /// sample count, checked once the features are read.
-fn parse_kid_subset_size(text: &str) -> Result<usize, String> {
+pub(super) fn parse_kid_subset_size(text: &str) -> Result<usize, String> {
     count_in(text, 2, usize::MAX, "samples per subset")
 }
 

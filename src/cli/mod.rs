@@ -7,6 +7,7 @@
 mod demo;
 mod disturb;
 mod doctor;
+mod eval;
 mod extract;
 mod features;
 mod fid;
@@ -26,6 +27,7 @@ mod values;
 pub use demo::DemoArgs;
 pub use disturb::DisturbArgs;
 pub use doctor::DoctorArgs;
+pub use eval::{EvalArgs, EvalMetric};
 pub use extract::ExtractArgs;
 pub use features::FeaturesArgs;
 pub use fid::FidArgs;
@@ -87,6 +89,8 @@ fn parse_label(text: &str) -> Result<(String, String), String> {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Every metric from one pass per feature network: FID, KID, PRDC, IS, FD_DINOv2, CMMD.
+    Eval(EvalArgs),
     /// Fréchet distance (FID) between two sides: image folders, statistics .npz or features .npy.
     Fid(FidArgs),
     /// Inception Score of images or of logits (N x classes .npy), as torch-fidelity.
@@ -111,7 +115,7 @@ pub enum Command {
     Disturb(DisturbArgs),
     /// Check that every metric moves the right way under the FID paper's disturbances.
     Selfcheck(SelfcheckArgs),
-    /// The models geneval can fetch (pytorch-fid's FID Inception) and its cache.
+    /// The models geneval can fetch (FID Inception, DINOv2 ViT-L/14, CLIP ViT-L/14@336) and its cache.
     #[command(subcommand)]
     Models(ModelsCommand),
     /// Perplexity of text under an ONNX causal language model, as transformers computes it.

@@ -207,6 +207,7 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<Outcome> {
     record.outputs.push(html_path.display().to_string());
     summary.push(format!("Report: {}", html_path.display()));
     Ok(Outcome {
+        extra: Vec::new(),
         summary,
         record: builder.finish(),
     })

@@ -47,6 +47,7 @@ pub fn run(args: &DisturbArgs, _global: &GlobalArgs) -> Result<Outcome> {
         ));
     }
     Ok(Outcome {
+        extra: Vec::new(),
         summary,
         record: builder.finish(),
     })

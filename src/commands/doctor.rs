@@ -173,6 +173,7 @@ pub fn run(args: &DoctorArgs) -> Result<Outcome> {
         describe_model(&report, model, &mut summary, builder.record());
     }
     Ok(Outcome {
+        extra: Vec::new(),
         record: builder.finish(),
         summary,
     })

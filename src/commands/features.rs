@@ -41,6 +41,7 @@ pub fn run(args: &FeaturesArgs, global: &GlobalArgs) -> Result<Outcome> {
     }
     extraction.describe(record, [side.input_record()]);
     Ok(Outcome {
+        extra: Vec::new(),
         summary,
         record: builder.finish(),
     })

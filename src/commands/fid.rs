@@ -6,7 +6,7 @@ use crate::extract::Extraction;
 use crate::files::npy::Features;
 use crate::files::side::is_images;
 use crate::files::side::{load_fid_side, FidSide};
-use crate::record::{input_record, InputRecord, RecordBuilder};
+use crate::record::{input_record, InputRecord, RecordBuilder, ResultRecord};
 use anyhow::{bail, Context, Result};
 use geneval_metrics::{
     frechet_bootstrap, frechet_distance, frechet_distance_from_features, FrechetBootstrap,
@@ -66,33 +66,87 @@ pub fn run(args: &FidArgs, global: &GlobalArgs) -> Result<Outcome> {
             b.dim()
         );
     }
-    let distance: FrechetDistance = match (&a, &b) {
-        // With fewer samples than dimensions on both sides the N×N route is
-        // exact and cheap; it needs the rows, so only then are they widened.
+    let distance = distance(&a, &b, &args.a, &args.b)?;
+    let key = extraction.frechet_key();
+    let record = builder.record();
+    record.metric = key.to_owned();
+    extraction.describe(record, [record_a, record_b]);
+    record_distance(record, key, &distance, [(&args.a, &a), (&args.b, &b)]);
+    let mut summary = vec![format!("{}: {}", frechet_label(key), distance.value)];
+    if let Some(replicates) = args.bootstrap {
+        let boot = bootstrap(&a, &b, replicates, args)?;
+        record.interval = Some([boot.low, boot.high]);
+        record.uncertainty = Some(boot.std);
+        record.seed = Some(u64::from(args.seed));
+        record
+            .set("bootstrap_low", boot.low)
+            .set("bootstrap_high", boot.high)
+            .set("bootstrap_std", boot.std)
+            .setting("bootstrap", replicates as u64)
+            .setting("interval_level", args.bootstrap_level);
+        summary.push(format!(
+            "{:.0}% bootstrap interval [{}, {}], std {} ({replicates} replicates, seed {})",
+            args.bootstrap_level * 100.0,
+            boot.low,
+            boot.high,
+            boot.std,
+            args.seed
+        ));
+    }
+    Ok(Outcome {
+        extra: Vec::new(),
+        summary,
+        record: builder.finish(),
+    })
+}
+
+/// The Fréchet distance of two sides: through the N×N problem when both
+/// have fewer samples than dimensions (exact and cheap; it needs the rows),
+/// else through their Gaussians.
+pub(super) fn distance(
+    a: &FidSide,
+    b: &FidSide,
+    path_a: &Path,
+    path_b: &Path,
+) -> Result<FrechetDistance> {
+    let context = || {
+        format!(
+            "computing the Fréchet distance of {} and {}",
+            path_a.display(),
+            path_b.display()
+        )
+    };
+    match (a, b) {
         (FidSide::Features(fa), FidSide::Features(fb))
             if fa.dim().0 < fa.dim().1 && fb.dim().0 < fb.dim().1 =>
         {
-            frechet_distance_from_features(fa.to_f64().view(), fb.to_f64().view()).with_context(
-                || {
-                    format!(
-                        "computing FID of {} and {}",
-                        args.a.display(),
-                        args.b.display()
-                    )
-                },
-            )?
+            frechet_distance_from_features(fa.to_f64().view(), fb.to_f64().view())
+                .with_context(context)
         }
         _ => {
             let ga =
-                gaussian_of(&a).with_context(|| format!("statistics of {}", args.a.display()))?;
+                gaussian_of(a).with_context(|| format!("statistics of {}", path_a.display()))?;
             let gb =
-                gaussian_of(&b).with_context(|| format!("statistics of {}", args.b.display()))?;
-            frechet_distance(&ga, &gb)?
+                gaussian_of(b).with_context(|| format!("statistics of {}", path_b.display()))?;
+            frechet_distance(&ga, &gb).with_context(context)
         }
-    };
-    let record = builder.record();
-    extraction.describe(record, [record_a, record_b]);
-    for (path, side) in [(&args.a, &a), (&args.b, &b)] {
+    }
+}
+
+/// The label of a Fréchet distance's record key, for summaries.
+pub(super) fn frechet_label(key: &str) -> &'static str {
+    geneval_reports::metric::Metric::find(key).map_or("FID", |m| m.title)
+}
+
+/// Writes a Fréchet distance into `record` under `key` (`fid`, or
+/// `fd_dinov2` on DINOv2 features), with the warnings its numbers call for.
+pub(super) fn record_distance(
+    record: &mut ResultRecord,
+    key: &str,
+    distance: &FrechetDistance,
+    sides: [(&Path, &FidSide); 2],
+) {
+    for (path, side) in sides {
         if let Some(n) = side.count() {
             if (n as usize) <= side.dim() {
                 record.warnings.push(format!(
@@ -118,38 +172,13 @@ pub fn run(args: &FidArgs, global: &GlobalArgs) -> Result<Outcome> {
     }
     record.value = Some(distance.value);
     record
-        .set("fid", distance.value)
+        .set(key, distance.value)
         .set("mean_term", distance.mean_term)
         .set("trace_a", distance.trace_a)
         .set("trace_b", distance.trace_b)
         .set("trace_sqrt_product", distance.trace_sqrt_product)
         .set("clamped_eigenvalue_mass", distance.clamped_eigenvalue_mass)
         .setting("method", distance.method.as_str());
-    let mut summary = vec![format!("FID: {}", distance.value)];
-    if let Some(replicates) = args.bootstrap {
-        let boot = bootstrap(&a, &b, replicates, args)?;
-        record.interval = Some([boot.low, boot.high]);
-        record.uncertainty = Some(boot.std);
-        record.seed = Some(u64::from(args.seed));
-        record
-            .set("bootstrap_low", boot.low)
-            .set("bootstrap_high", boot.high)
-            .set("bootstrap_std", boot.std)
-            .setting("bootstrap", replicates as u64)
-            .setting("interval_level", args.bootstrap_level);
-        summary.push(format!(
-            "{:.0}% bootstrap interval [{}, {}], std {} ({replicates} replicates, seed {})",
-            args.bootstrap_level * 100.0,
-            boot.low,
-            boot.high,
-            boot.std,
-            args.seed
-        ));
-    }
-    Ok(Outcome {
-        summary,
-        record: builder.finish(),
-    })
 }
 
 /// The bootstrap of FID over both sides' rows (statistics files have none).

@@ -149,6 +149,7 @@ pub fn run(args: &GateArgs, global: &GlobalArgs) -> Result<Outcome> {
         .map(|w| table::printable(w).into_owned())
         .collect();
     Ok(Outcome {
+        extra: Vec::new(),
         record: builder.finish(),
         summary,
     })

@@ -61,6 +61,7 @@ pub fn run(args: &GenerateArgs, _global: &GlobalArgs) -> Result<Outcome> {
     }
     summary.push(format!("labels: {}", report.labels.display()));
     Ok(Outcome {
+        extra: Vec::new(),
         summary,
         record: builder.finish(),
     })

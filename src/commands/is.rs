@@ -5,9 +5,9 @@ use crate::cli::{GlobalArgs, IsArgs};
 use crate::extract::Extraction;
 use crate::files::npy::read_features;
 use crate::files::side::is_images;
-use crate::record::{input_record, RecordBuilder};
+use crate::record::{input_record, RecordBuilder, ResultRecord};
 use anyhow::{Context, Result};
-use geneval_metrics::inception_score::{inception_score, InceptionScoreSettings};
+use geneval_metrics::inception_score::{inception_score, InceptionScore, InceptionScoreSettings};
 
 /// Runs `geneval is`.
 pub fn run(args: &IsArgs, global: &GlobalArgs) -> Result<Outcome> {
@@ -37,17 +37,27 @@ pub fn run(args: &IsArgs, global: &GlobalArgs) -> Result<Outcome> {
         .with_context(|| format!("computing the Inception Score of {}", args.logits.display()))?;
     let record = builder.record();
     extraction.describe(record, [input]);
+    let summary = vec![record_is(record, &score, &settings)];
+    Ok(Outcome {
+        extra: Vec::new(),
+        summary,
+        record: builder.finish(),
+    })
+}
+
+/// Writes an Inception Score into `record`; returns the summary line.
+pub(super) fn record_is(
+    record: &mut ResultRecord,
+    score: &InceptionScore,
+    settings: &InceptionScoreSettings,
+) -> String {
     record.value = Some(score.mean);
     record.uncertainty = Some(score.std);
     record.seed = settings.shuffle_seed.map(u64::from);
     record
         .set("is_mean", score.mean)
         .set("is_std", score.std)
-        .setting("splits", args.splits)
-        .setting("shuffle", !args.no_shuffle);
-    let summary = vec![format!("Inception Score: {} ± {}", score.mean, score.std)];
-    Ok(Outcome {
-        summary,
-        record: builder.finish(),
-    })
+        .setting("splits", settings.splits)
+        .setting("shuffle", settings.shuffle_seed.is_some());
+    format!("Inception Score: {} ± {}", score.mean, score.std)
 }

@@ -3,9 +3,9 @@
 use super::Outcome;
 use crate::cli::{GlobalArgs, KidArgs};
 use crate::extract::{feature_rows, Extraction};
-use crate::record::RecordBuilder;
+use crate::record::{RecordBuilder, ResultRecord};
 use anyhow::{Context, Result};
-use geneval_metrics::kid::{kid, KidSettings};
+use geneval_metrics::kid::{kid, Kid, KidSettings};
 
 /// Runs `geneval kid`.
 pub fn run(args: &KidArgs, global: &GlobalArgs) -> Result<Outcome> {
@@ -30,20 +30,31 @@ pub fn run(args: &KidArgs, global: &GlobalArgs) -> Result<Outcome> {
     })?;
     let record = builder.record();
     extraction.describe(record, [input_a, input_b]);
+    let summary = vec![record_kid(record, &result, &settings, a.ncols())];
+    Ok(Outcome {
+        extra: Vec::new(),
+        summary,
+        record: builder.finish(),
+    })
+}
+
+/// Writes a KID result into `record`; returns the summary line.
+pub(super) fn record_kid(
+    record: &mut ResultRecord,
+    result: &Kid,
+    settings: &KidSettings,
+    dim: usize,
+) -> String {
     record.value = Some(result.mean);
     record.uncertainty = Some(result.std);
-    record.seed = Some(u64::from(args.seed));
+    record.seed = Some(u64::from(settings.seed));
     record
         .set("kid_mean", result.mean)
         .set("kid_std", result.std)
         .setting("subsets", result.subsets)
         .setting("subset_size", result.subset_size)
-        .setting("degree", args.degree)
-        .setting("gamma", args.gamma.unwrap_or(1.0 / a.ncols() as f64))
-        .setting("coef0", args.coef0);
-    let summary = vec![format!("KID: {} ± {}", result.mean, result.std)];
-    Ok(Outcome {
-        summary,
-        record: builder.finish(),
-    })
+        .setting("degree", settings.degree)
+        .setting("gamma", settings.gamma.unwrap_or(1.0 / dim as f64))
+        .setting("coef0", settings.coef0);
+    format!("KID: {} ± {}", result.mean, result.std)
 }

@@ -65,6 +65,7 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
         args.output.display()
     )];
     Ok(Outcome {
+        extra: Vec::new(),
         summary,
         record: builder.finish(),
     })

@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod disturb;
 pub mod doctor;
+pub mod eval;
 pub mod features;
 pub mod fid;
 pub mod gate;
@@ -25,6 +26,9 @@ use crate::record::ResultRecord;
 pub struct Outcome {
     /// The machine-readable record (`--json`).
     pub record: ResultRecord,
+    /// Further records of the same run (`eval` writes one per metric):
+    /// appended with the first, and printed with it as JSON Lines.
+    pub extra: Vec<ResultRecord>,
     /// The human-readable lines for stdout.
     pub summary: Vec<String>,
 }

@@ -162,6 +162,7 @@ pub fn run(args: &PplArgs, global: &GlobalArgs) -> Result<Outcome> {
         run_corpus(args, global, &mut loaded, batch_size, builder.record())?
     };
     Ok(Outcome {
+        extra: Vec::new(),
         summary,
         record: builder.finish(),
     })

@@ -4,9 +4,9 @@
 use super::Outcome;
 use crate::cli::{GlobalArgs, PrdcArgs};
 use crate::extract::{feature_rows, Extraction};
-use crate::record::RecordBuilder;
+use crate::record::{RecordBuilder, ResultRecord};
 use anyhow::{Context, Result};
-use geneval_metrics::prdc::prdc_and_improved_precision_recall;
+use geneval_metrics::prdc::{prdc_and_improved_precision_recall, NeighbourhoodMetrics};
 
 /// Runs `geneval prdc`.
 pub fn run(args: &PrdcArgs, global: &GlobalArgs) -> Result<Outcome> {
@@ -24,9 +24,25 @@ pub fn run(args: &PrdcArgs, global: &GlobalArgs) -> Result<Outcome> {
     // One pass over the distances serves both metric families.
     let both = prdc_and_improved_precision_recall(real.view(), fake.view(), args.k, args.pr_k)
         .with_context(context)?;
-    let (dc, pr) = (both.prdc, both.improved);
     let record = builder.record();
     extraction.describe(record, [input_real, input_fake]);
+    let summary = record_prdc(record, &both, args.k, args.pr_k);
+    Ok(Outcome {
+        extra: Vec::new(),
+        summary,
+        record: builder.finish(),
+    })
+}
+
+/// Writes PRDC and improved precision/recall into `record`; returns the
+/// summary lines.
+pub(super) fn record_prdc(
+    record: &mut ResultRecord,
+    both: &NeighbourhoodMetrics,
+    k: usize,
+    pr_k: usize,
+) -> Vec<String> {
+    let (dc, pr) = (&both.prdc, &both.improved);
     record
         .set("precision", dc.precision)
         .set("recall", dc.recall)
@@ -34,18 +50,14 @@ pub fn run(args: &PrdcArgs, global: &GlobalArgs) -> Result<Outcome> {
         .set("coverage", dc.coverage)
         .set("improved_precision", pr.precision)
         .set("improved_recall", pr.recall)
-        .setting("k", args.k)
-        .setting("pr_k", args.pr_k);
-    let summary = vec![
-        format!("precision (k={}): {}", args.k, dc.precision),
-        format!("recall (k={}):    {}", args.k, dc.recall),
-        format!("density (k={}):   {}", args.k, dc.density),
-        format!("coverage (k={}):  {}", args.k, dc.coverage),
-        format!("improved precision (k={}): {}", args.pr_k, pr.precision),
-        format!("improved recall (k={}):    {}", args.pr_k, pr.recall),
-    ];
-    Ok(Outcome {
-        summary,
-        record: builder.finish(),
-    })
+        .setting("k", k)
+        .setting("pr_k", pr_k);
+    vec![
+        format!("precision (k={k}): {}", dc.precision),
+        format!("recall (k={k}):    {}", dc.recall),
+        format!("density (k={k}):   {}", dc.density),
+        format!("coverage (k={k}):  {}", dc.coverage),
+        format!("improved precision (k={pr_k}): {}", pr.precision),
+        format!("improved recall (k={pr_k}):    {}", pr.recall),
+    ]
 }

@@ -157,6 +157,7 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
         .set("tables", report.tables.len() as f64)
         .set("charts", report.charts.len() as f64);
     Ok(Outcome {
+        extra: Vec::new(),
         summary,
         record: builder.finish(),
     })

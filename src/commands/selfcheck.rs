@@ -199,6 +199,7 @@ pub fn run(args: &SelfcheckArgs, global: &GlobalArgs) -> Result<Outcome> {
         report_path.display()
     ));
     Ok(Outcome {
+        extra: Vec::new(),
         summary,
         record: builder.finish(),
     })

@@ -70,6 +70,7 @@ pub fn run(args: &StatsArgs, global: &GlobalArgs) -> Result<Outcome> {
         args.output.display()
     )];
     Ok(Outcome {
+        extra: Vec::new(),
         summary,
         record: builder.finish(),
     })

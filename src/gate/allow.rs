@@ -163,6 +163,7 @@ fn extract_models(extract: &ExtractArgs, check: &mut impl FnMut(&str, &Path)) {
 /// The `--ort-lib` of any command that has one.
 fn ort_lib(command: &Command) -> Option<&Path> {
     let path = match command {
+        Command::Eval(a) => &a.extract.ort_lib,
         Command::Fid(a) => &a.extract.ort_lib,
         Command::Is(a) => &a.extract.ort_lib,
         Command::Kid(a) => &a.extract.ort_lib,

@@ -22,3 +22,4 @@ mod report;
 mod shards;
 #[cfg(target_os = "linux")]
 mod special_files;
+mod vit;
