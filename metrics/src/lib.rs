@@ -1,10 +1,10 @@
 //! geneval-metrics: the pure statistics core of geneval.
 //!
 //! Features flow as `Features → Moments → Gaussian → frechet_distance`;
-//! Inception Score, KID and precision/recall/density/coverage work on feature
-//! matrices directly. Everything is f64 and free of I/O: files, images, ONNX
-//! and tables live in other crates so this one stays small, testable and
-//! usable from anywhere (threads, shards, machines).
+//! Inception Score, KID, CMMD and precision/recall/density/coverage work on
+//! feature matrices directly. Everything is f64 and free of I/O: files,
+//! images, ONNX and tables live in other crates so this one stays small,
+//! testable and usable from anywhere (threads, shards, machines).
 //!
 //! # A tour
 //!
@@ -16,6 +16,7 @@
 //! | classifier logits | [`inception_score::inception_score`] | torch-fidelity `isc` |
 //! | two feature sets | [`kid::kid`] | torch-fidelity `kid` |
 //! | real and fake features | [`prdc::prdc`], [`prdc::improved_precision_recall`] | `prdc` package, torch-fidelity `prc` |
+//! | two CLIP embedding sets | [`cmmd::cmmd`] | google-research `cmmd` (`distance.mmd`), in float64 |
 //!
 //! Seeded draws (the IS shuffle, KID subsets, bootstrap) use
 //! [`numpy_random::RandomState`], numpy's legacy generator bit for bit, so a

@@ -122,6 +122,26 @@ fn matmul_transpose_b_with(
     to_ndarray(out.as_ref())
 }
 
+/// `out = a · bᵀ` on the calling thread, written into a caller's buffer
+/// (`out` must be `a.nrows() × b.nrows()`, any strides). CMMD's kernel
+/// tiles reuse one buffer per task instead of allocating a matrix and
+/// copying it into ndarray for every tile.
+pub(crate) fn matmul_transpose_b_into_sequential(
+    a: ArrayView2<'_, f64>,
+    b: ArrayView2<'_, f64>,
+    mut out: ArrayViewMut2<'_, f64>,
+) {
+    debug_assert_eq!(out.dim(), (a.nrows(), b.nrows()));
+    faer::linalg::matmul::matmul(
+        as_faer_mut(&mut out),
+        Accum::Replace,
+        as_faer(&a),
+        as_faer(&b).transpose(),
+        1.0,
+        Par::Seq,
+    );
+}
+
 /// Eigenvalues of a symmetric matrix (only its lower triangle is read), in
 /// nondecreasing order. `None` if the iteration did not converge.
 pub(crate) fn symmetric_eigenvalues(m: ArrayView2<'_, f64>) -> Option<Vec<f64>> {
@@ -259,6 +279,20 @@ mod tests {
         assert_eq!(p, t.dot(&x));
         let q = matmul_transpose_b(x.view(), x.view());
         assert_eq!(q, x.dot(&x.t()));
+    }
+
+    #[test]
+    fn product_into_a_strided_buffer() {
+        let a = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.5]];
+        let b = array![[-1.0, 0.5, 2.0], [0.0, 1.0, 0.0], [3.0, 0.0, -2.0]];
+        let mut buffer = Array2::from_elem((4, 5), f64::NAN);
+        matmul_transpose_b_into_sequential(
+            a.view(),
+            b.view(),
+            buffer.slice_mut(ndarray::s![..2, ..3]),
+        );
+        assert_eq!(buffer.slice(ndarray::s![..2, ..3]), a.dot(&b.t()));
+        assert!(buffer[[2, 0]].is_nan() && buffer[[0, 3]].is_nan());
     }
 
     #[test]
