@@ -1,8 +1,10 @@
 //! Every metric against its reference implementation, on the fixtures that
 //! `tests/fixtures/reference/generate.py` wrote with pytorch-fid, torch-fidelity,
-//! the `prdc` package, numpy and mpmath (versions and tolerances are in
-//! `expected.json` beside them; nothing here needs Python).
+//! the `prdc` package, numpy and mpmath, and `generate_cmmd.py` with numpy
+//! (versions and tolerances are in `expected.json` and `cmmd_expected.json`
+//! beside them; nothing here needs Python).
 
+use geneval_metrics::cmmd::{cmmd, CmmdOptions};
 use geneval_metrics::inception_score::{inception_score, InceptionScoreSettings};
 use geneval_metrics::kid::{kid, KidSettings};
 use geneval_metrics::numpy_random::RandomState;
@@ -18,7 +20,11 @@ fn fixtures() -> PathBuf {
 }
 
 fn expected() -> Value {
-    let text = std::fs::read_to_string(fixtures().join("expected.json")).unwrap();
+    read_json("expected.json")
+}
+
+fn read_json(name: &str) -> Value {
+    let text = std::fs::read_to_string(fixtures().join(name)).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -283,6 +289,55 @@ fn prdc_matches_prdc_package_and_torch_fidelity() {
                 &e["recall"],
                 &format!("{case} k={k} improved recall"),
             );
+        }
+    }
+}
+
+#[test]
+fn cmmd_matches_a_float64_reimplementation_of_google_research_cmmd() {
+    let all = read_json("cmmd_expected.json");
+    let cases = all["cmmd"].as_object().unwrap();
+    assert!(cases.len() >= 3);
+    // The fixture's numbers themselves, so a regenerated file that moved
+    // them is noticed (the extended-precision value of the CLIP-like case).
+    assert_eq!(
+        all["cmmd"]["clip_like_shifted"]["results"][0]["value_extended"]["value"].as_f64(),
+        Some(1.5384188811622876)
+    );
+    for (case, c) in cases {
+        let x = features(&c["inputs"]["x"]);
+        let y = features(&c["inputs"]["y"]);
+        for r in c["results"].as_array().unwrap() {
+            let p = &r["params"];
+            // The default tiles (one per sum here) and small uneven ones.
+            for block_rows in [CmmdOptions::default().block_rows, 48] {
+                let options = CmmdOptions {
+                    sigma: p["sigma"].as_f64().unwrap(),
+                    scale: p["scale"].as_f64().unwrap(),
+                    block_rows,
+                };
+                let got = cmmd(x.view(), y.view(), &options).unwrap();
+                let label = format!("CMMD {case} {options:?}");
+                // Against the float64 numpy transcription (plain exp, rtol 1e-9)...
+                check(got.value, &r["value"], &label);
+                check(got.mean_k_xx(), &r["mean_k_xx"], &format!("{label} K_xx"));
+                check(got.mean_k_yy(), &r["mean_k_yy"], &format!("{label} K_yy"));
+                check(got.mean_k_xy(), &r["mean_k_xy"], &format!("{label} K_xy"));
+                // ...and against the long-double value of these inputs,
+                // which summing k − 1 in float64 meets to rtol 1e-12.
+                check(
+                    got.value,
+                    &r["value_extended"],
+                    &format!("{label} extended"),
+                );
+                for (part, key) in [
+                    (got.mean_xx_minus_one, "mean_xx_minus_one_extended"),
+                    (got.mean_yy_minus_one, "mean_yy_minus_one_extended"),
+                    (got.mean_xy_minus_one, "mean_xy_minus_one_extended"),
+                ] {
+                    check(part, &r[key], &format!("{label} {key}"));
+                }
+            }
         }
     }
 }
