@@ -1,8 +1,9 @@
 //! Criterion benchmarks of the statistics core at the sizes of real use
-//! (2048-d Inception pool3 features). `scripts/bench_core.py` runs the
+//! (2048-d Inception pool3 features, 768-d CLIP embeddings for CMMD). `scripts/bench_core.py` runs the
 //! Python references and the geneval CLI side by side for BENCHMARKS.md.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use geneval_metrics::cmmd::{cmmd, CmmdOptions};
 use geneval_metrics::kid::{kid, KidSettings};
 use geneval_metrics::prdc::prdc;
 use geneval_metrics::{frechet_distance, Gaussian, Moments};
@@ -77,5 +78,43 @@ fn bench_kid_prdc(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_frechet, bench_moments, bench_kid_prdc);
+/// CMMD of two 10,000-image sets of CLIP ViT-L/14 embeddings (768-d,
+/// L2-normalised; the `features` stream cut to 768 columns): 2·10⁸ kernel
+/// values, the symmetric halves of `K_xx` and `K_yy` and all of `K_xy`.
+fn bench_cmmd(c: &mut Criterion) {
+    const CLIP_DIM: usize = 768;
+    let embeddings = |seed| {
+        let mut x = features(10_000, seed)
+            .slice_move(ndarray::s![.., ..CLIP_DIM])
+            .mapv(f64::from);
+        for mut row in x.outer_iter_mut() {
+            let norm = row.dot(&row).sqrt();
+            row.mapv_inplace(|v| v / norm);
+        }
+        x
+    };
+    let (x, y) = (embeddings(6), embeddings(7));
+    let mut group = c.benchmark_group("cmmd");
+    group.sample_size(10);
+    group.bench_function("10000x768_vs_10000x768", |bench| {
+        bench.iter(|| {
+            cmmd(
+                black_box(x.view()),
+                black_box(y.view()),
+                &CmmdOptions::default(),
+            )
+            .unwrap()
+            .value
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_frechet,
+    bench_moments,
+    bench_kid_prdc,
+    bench_cmmd
+);
 criterion_main!(benches);
