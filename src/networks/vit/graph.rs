@@ -303,8 +303,12 @@ impl<'a> Emitter<'a> {
     fn activation(&mut self, x: &str) -> String {
         match self.config.family {
             Family::Dinov2 => {
-                let inv_sqrt2 = self.scalar("inv_sqrt2", std::f32::consts::FRAC_1_SQRT_2);
-                let scaled = self.g.op("Mul", &[x, &inv_sqrt2], []);
+                // Written as `x / √2`, the form ONNX Runtime's GELU fusion
+                // recognises: with `x · (1/√2)` the Erf stays a separate,
+                // slow node and ViT-L runs at 0.90 images/s instead of
+                // 1.93 (batch 8, 2 cores).
+                let sqrt2 = self.scalar("sqrt2", std::f32::consts::SQRT_2);
+                let scaled = self.g.op("Div", &[x, &sqrt2], []);
                 let erf = self.g.op("Erf", &[&scaled], []);
                 let one = self.scalar("one_f", 1.0);
                 let plus = self.g.op("Add", &[&erf, &one], []);
