@@ -11,7 +11,11 @@
 //! `CLIPVisionModelWithProjection`, and numpy re-implementations of
 //! dgm-eval's `fd` and CMMD's `mmd` in float64. The tolerances are the
 //! issue's: features within 1e-4 of their scale, metrics within 1e-4
-//! relative (see each assertion for the measured figure).
+//! relative. Measured here (ONNX Runtime 1.31.1, CPU, Intel Xeon with
+//! AVX-512): DINOv2 features 5.0e-7 of scale, CLIP 5.1e-7, FD_DINOv2
+//! 2.1e-7 relative, CMMD 5.0e-7 (6.4e-7 on whole batches) — two hundred
+//! times inside the tolerance, so another CPU's kernels (the spread
+//! measured for Inception was 1e-6) cannot reach it.
 
 use crate::common::*;
 use geneval::networks::vit::seeded::{
