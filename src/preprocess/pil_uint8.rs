@@ -8,11 +8,12 @@
 //! factor (antialiasing), normalises each output pixel's taps to sum 1,
 //! turns them into fixed point with 22 fractional bits (rounded away from
 //! zero), accumulates `u8 × i32` in an `i32` starting at ½, and clips the
-//! shifted sum to `0..=255` — once after the horizontal pass and once after
-//! the vertical pass, so the intermediate image is uint8 too. A pass whose
-//! size does not change is skipped, as Pillow skips it. The arithmetic
-//! below is that, step by step; `tests/fixtures/vit/pil_*.npz` (Pillow 13's
-//! own output) checks it byte for byte.
+//! shifted sum to `0..=255` — after each pass, so the intermediate image is
+//! uint8 too and the order of the passes shows in the result (see
+//! [`resize`]). A pass whose size does not change is skipped, as Pillow
+//! skips it. The arithmetic below is that, step by step; the SHA-256 of
+//! Pillow 13's own resized pixels in `tests/fixtures/vit/expected.json`
+//! checks it byte for byte.
 
 use super::RgbView;
 
