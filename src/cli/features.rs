@@ -3,7 +3,7 @@
 use clap::Args;
 use std::path::PathBuf;
 
-use super::ExtractArgs;
+use super::{ExtractArgs, ShardArgs};
 
 /// `geneval features`
 #[derive(Debug, Args)]
@@ -16,6 +16,9 @@ pub struct FeaturesArgs {
     /// Also write the logits (.npy, N x classes), for `geneval is`.
     #[arg(long, value_name = "FILE")]
     pub logits: Option<PathBuf>,
+    /// This process's part of the image list.
+    #[command(flatten)]
+    pub shard: ShardArgs,
     /// Feature extraction.
     #[command(flatten)]
     pub extract: ExtractArgs,

@@ -21,6 +21,7 @@ mod ppl;
 mod prdc;
 mod report;
 mod selfcheck;
+mod shard;
 mod stats;
 mod values;
 
@@ -41,6 +42,7 @@ pub use ppl::PplArgs;
 pub use prdc::PrdcArgs;
 pub use report::ReportArgs;
 pub use selfcheck::SelfcheckArgs;
+pub use shard::ShardArgs;
 pub use stats::StatsArgs;
 
 use clap::{Args, Parser, Subcommand};

@@ -3,7 +3,7 @@
 use clap::Args;
 use std::path::PathBuf;
 
-use super::ExtractArgs;
+use super::{ExtractArgs, ShardArgs};
 
 /// `geneval stats`
 #[derive(Debug, Args)]
@@ -26,6 +26,9 @@ pub struct StatsArgs {
     /// [default: the model's id for images, else "unknown"]
     #[arg(long)]
     pub model_id: Option<String>,
+    /// This process's part of the image list (needs --partial).
+    #[command(flatten)]
+    pub shard: ShardArgs,
     /// Feature extraction for image sides.
     #[command(flatten)]
     pub extract: ExtractArgs,

@@ -13,6 +13,9 @@ use anyhow::Result;
 pub fn run(args: &FeaturesArgs, global: &GlobalArgs) -> Result<Outcome> {
     let mut builder = RecordBuilder::start("features");
     let mut extraction = Extraction::new(&args.extract, global.quiet);
+    // A shard's rows, in list order; the record says which part of which
+    // list (shard, list_images, list_sha256).
+    extraction.set_shard(args.shard.resolve()?);
     let (rows, logits, side) = if args.logits.is_some() {
         let (rows, logits, side) = extraction.rows_and_logits(&args.images, "images")?;
         (rows, Some(logits), side)

@@ -4,16 +4,19 @@
 use super::Outcome;
 use crate::cli::MergeArgs;
 use crate::files::npz::{
-    read_statistics, write_partial, write_statistics, PartialMetadata, StatisticsFile,
+    read_statistics, write_partial, write_statistics, PartialMetadata, ShardMetadata,
+    StatisticsFile,
 };
 use crate::record::{input_record, RecordBuilder};
 use anyhow::{bail, Context, Result};
 use geneval_metrics::Moments;
+use std::path::Path;
 
 /// Runs `geneval merge`.
 pub fn run(args: &MergeArgs) -> Result<Outcome> {
     let mut builder = RecordBuilder::start("merge");
     let mut merged: Option<(Moments, PartialMetadata)> = None;
+    let mut shards: Vec<(&Path, PartialMetadata)> = Vec::new();
     for path in &args.parts {
         let (moments, metadata) = match read_statistics(path)? {
             StatisticsFile::Partial(m, meta) => (m, meta),
@@ -23,6 +26,7 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
                 path.display()
             ),
         };
+        shards.push((path, metadata.clone()));
         builder.record().inputs.push(input_record(
             path,
             "partial-statistics",
@@ -48,7 +52,9 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
             }
         }
     }
-    let (total, metadata) = merged.context("no parts given")?;
+    let (total, mut metadata) = merged.context("no parts given")?;
+    let covered = check_shards(&shards)?;
+    metadata.shard = None;
     if args.partial {
         write_partial(&args.output, &total, &metadata)?;
     } else {
@@ -58,6 +64,12 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
     let record = builder.record();
     record.outputs.push(args.output.display().to_string());
     record.set("count", total.count() as f64);
+    if let Some(list) = &covered {
+        record
+            .setting("shards", list.count)
+            .setting("list_images", list.list_images)
+            .setting("list_sha256", list.list_sha256.as_str());
+    }
     let summary = vec![format!(
         "merged {} parts ({} samples) into {}",
         args.parts.len(),
@@ -69,4 +81,84 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
         summary,
         record: builder.finish(),
     })
+}
+
+/// When the parts are shards (`stats --partial --shard K/N`), checks that
+/// they are the shards 0..N−1 of one image list, each exactly once, made by
+/// one network and mode; returns the list's description. Parts without
+/// shard metadata (features files, older geneval) are merged as given.
+fn check_shards(parts: &[(&Path, PartialMetadata)]) -> Result<Option<ShardMetadata>> {
+    let sharded: Vec<(&Path, &ShardMetadata)> = parts
+        .iter()
+        .filter_map(|(path, meta)| meta.shard.as_ref().map(|s| (*path, s)))
+        .collect();
+    let Some(&(first_path, first)) = sharded.first() else {
+        return Ok(None);
+    };
+    if let Some((path, _)) = parts.iter().find(|(_, meta)| meta.shard.is_none()) {
+        bail!(
+            "{} is not a shard (no --shard when it was written) but {} is: merge the shards of one side, or only unsharded parts",
+            path.display(),
+            first_path.display()
+        );
+    }
+    let first_meta = &parts[0].1;
+    for (path, meta) in parts {
+        let shard = meta.shard.as_ref().expect("checked above");
+        if shard.count != first.count
+            || shard.list_sha256 != first.list_sha256
+            || shard.list_images != first.list_images
+        {
+            bail!(
+                "{} is shard {}/{} of a list of {} images (SHA-256 {}), but {} is shard {}/{} of a list of {} (SHA-256 {}): parts of different image lists or splits cannot be merged",
+                path.display(),
+                shard.index,
+                shard.count,
+                shard.list_images,
+                shard.list_sha256,
+                first_path.display(),
+                first.index,
+                first.count,
+                first.list_images,
+                first.list_sha256
+            );
+        }
+        if meta.mode != first_meta.mode {
+            bail!(
+                "{} was preprocessed in mode {}, {} in mode {}: only one mode's parts can be merged",
+                path.display(),
+                meta.mode.as_deref().unwrap_or("unknown"),
+                parts[0].0.display(),
+                first_meta.mode.as_deref().unwrap_or("unknown")
+            );
+        }
+    }
+    let mut owner: Vec<Option<&Path>> = vec![None; first.count];
+    for &(path, shard) in &sharded {
+        if let Some(earlier) = owner[shard.index] {
+            bail!(
+                "shard {}/{} is given twice: {} and {}; each shard must be merged once",
+                shard.index,
+                shard.count,
+                earlier.display(),
+                path.display()
+            );
+        }
+        owner[shard.index] = Some(path);
+    }
+    let missing: Vec<String> = owner
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.is_none())
+        .map(|(i, _)| i.to_string())
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "shards {} of {} are missing (given: {} parts): merging without them would leave images out",
+            missing.join(", "),
+            first.count,
+            parts.len()
+        );
+    }
+    Ok(Some(first.clone()))
 }

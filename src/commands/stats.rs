@@ -6,16 +6,31 @@ use super::Outcome;
 use crate::cli::{GlobalArgs, StatsArgs};
 use crate::extract::Extraction;
 use crate::files::npy::read_features_native;
-use crate::files::npz::{write_partial, write_statistics, PartialMetadata};
+use crate::files::npz::{write_partial, write_statistics, PartialMetadata, ShardMetadata};
 use crate::files::side::is_images;
 use crate::record::{input_record, RecordBuilder};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use geneval_metrics::Moments;
 
 /// Runs `geneval stats`.
 pub fn run(args: &StatsArgs, global: &GlobalArgs) -> Result<Outcome> {
     let mut builder = RecordBuilder::start("stats");
     let mut extraction = Extraction::new(&args.extract, global.quiet);
+    let shard = args.shard.resolve()?;
+    if let Some(shard) = shard {
+        if !args.partial {
+            bail!(
+                "--shard {shard} writes one part of a side: its mu/sigma could not be merged exactly; add --partial and combine the parts with `geneval merge`"
+            );
+        }
+        if !is_images(&args.features) {
+            bail!(
+                "--shard slices the image list of a folder or @list; {} is not one",
+                args.features.display()
+            );
+        }
+        extraction.set_shard(Some(shard));
+    }
     let (moments, input): (Moments, _) = if is_images(&args.features) {
         let (moments, side) = extraction.moments(&args.features, "images")?;
         (moments, side.input_record())
@@ -39,11 +54,15 @@ pub fn run(args: &StatsArgs, global: &GlobalArgs) -> Result<Outcome> {
             .as_deref()
             .or(extraction.model_id())
             .unwrap_or("unknown");
-        write_partial(
-            &args.output,
-            &moments,
-            &PartialMetadata::new(feature, model_id),
-        )?;
+        let mut metadata = PartialMetadata::new(feature, model_id);
+        metadata.mode = extraction.chosen_mode().map(|m| m.as_str().to_owned());
+        metadata.shard = extraction.shard_run().map(|run| ShardMetadata {
+            index: run.shard.index,
+            count: run.shard.count,
+            list_images: run.list_images as u64,
+            list_sha256: run.list_sha256.clone(),
+        });
+        write_partial(&args.output, &moments, &metadata)?;
     } else {
         let gaussian = moments
             .gaussian()

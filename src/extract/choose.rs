@@ -97,6 +97,11 @@ impl Extraction<'_> {
         self.mode.unwrap_or_default()
     }
 
+    /// The resize mode, once a network was chosen (no images: none).
+    pub fn chosen_mode(&self) -> Option<ResizeMode> {
+        self.mode
+    }
+
     /// Refuses the flags that the built-in or a registered network would
     /// drop without a word: the built-in network's spec and outputs are
     /// fixed (`--model-spec`, `--features-output`, `--logits-output` never

@@ -20,6 +20,7 @@ use crate::cli::ExtractArgs;
 use crate::files::side::is_images;
 use crate::images::decode::{DecodeOptions, DEFAULT_MAX_PIXELS};
 use crate::images::discover::{discover, DiscoverOptions};
+use crate::images::shard::{list_sha256, Shard};
 use crate::pipeline::batch::BatchRecipe;
 use crate::pipeline::{self, Collector, RunStats, Stage, Want};
 use crate::preprocess::{Preprocessor, ResizeMode};
@@ -54,6 +55,22 @@ pub struct Extraction<'a> {
     mode: Option<ResizeMode>,
     /// Whether the network is a registered ViT (slow on a CPU).
     vit: bool,
+    /// Only this part of each side's list (`--shard K/N`).
+    shard: Option<Shard>,
+    /// What the last sharded run took: the shard, the whole list's length
+    /// and fingerprint.
+    shard_run: Option<ShardRun>,
+}
+
+/// A sharded side: which part of which list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardRun {
+    /// The part.
+    pub shard: Shard,
+    /// Images in the whole list.
+    pub list_images: usize,
+    /// SHA-256 of the whole list.
+    pub list_sha256: String,
 }
 
 /// Images per call for a ViT-L on a CPU by default: ~80 GFLOP each, about a
@@ -71,6 +88,8 @@ impl<'a> Extraction<'a> {
             notes: Vec::new(),
             mode: None,
             vit: false,
+            shard: None,
+            shard_run: None,
         }
     }
 
@@ -131,6 +150,16 @@ impl<'a> Extraction<'a> {
             decode,
             self.args.skip_bad,
         ))
+    }
+
+    /// Takes only `shard` of each side's image list.
+    pub fn set_shard(&mut self, shard: Option<Shard>) {
+        self.shard = shard;
+    }
+
+    /// The part of the list the last side was, when sharded.
+    pub fn shard_run(&self) -> Option<&ShardRun> {
+        self.shard_run.as_ref()
     }
 
     /// The model's id, if one was opened.
@@ -209,12 +238,28 @@ pub fn run_together(
 ) -> Result<Vec<ImageSide>> {
     assert_eq!(group.len(), wants.len(), "one Want per extraction");
     let first = group.first_mut().expect("at least one extraction");
-    let paths = discover(
+    let mut paths = discover(
         side,
         DiscoverOptions {
             recursive: first.args.recursive,
         },
     )?;
+    if let Some(shard) = first.shard {
+        first.shard_run = Some(ShardRun {
+            shard,
+            list_images: paths.len(),
+            list_sha256: list_sha256(side, &paths),
+        });
+        paths = shard.slice(&paths).to_vec();
+        if paths.is_empty() {
+            bail!(
+                "shard {shard} of {} has no image: {} images for {} parts (use fewer parts)",
+                side.display(),
+                first.shard_run.as_ref().map_or(0, |r| r.list_images),
+                shard.count
+            );
+        }
+    }
     let quiet = first.quiet;
     let batch_size = group
         .iter_mut()

@@ -67,6 +67,12 @@ impl Extraction<'_> {
                 "input_size",
                 format!("{}x{}", extractor.spec().width, extractor.spec().height),
             );
+        if let Some(run) = &self.shard_run {
+            record
+                .setting("shard", run.shard.to_string())
+                .setting("list_images", run.list_images as u64)
+                .setting("list_sha256", run.list_sha256.as_str());
+        }
         if extractor.model_id() == builtin::BUILTIN_ID {
             record.warnings.push(BUILTIN_NOTE.into());
         }

@@ -51,6 +51,26 @@ pub struct PartialMetadata {
     pub feature: String,
     /// Which model made the features (`unknown` when given as features).
     pub model_id: String,
+    /// The preprocessing mode, when the features came from images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// Which part of a side's image list this is (`--shard K/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardMetadata>,
+}
+
+/// A shard's place in its side: written by `stats --partial --shard K/N`,
+/// checked by `merge` (every index once, one list, one network).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardMetadata {
+    /// K, from 0.
+    pub index: usize,
+    /// N.
+    pub count: usize,
+    /// Images in the whole list.
+    pub list_images: u64,
+    /// SHA-256 of the whole list (`images::shard::list_sha256`).
+    pub list_sha256: String,
 }
 
 impl PartialMetadata {
@@ -61,6 +81,8 @@ impl PartialMetadata {
             version: 1,
             feature: feature.into(),
             model_id: model_id.into(),
+            mode: None,
+            shard: None,
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod decode;
 pub mod discover;
 pub mod error;
 mod jpeg;
+pub mod shard;
 mod tiff;
 
 pub use error::ImageError;

@@ -86,3 +86,113 @@ fn partial_statistics_work_as_fid_side_and_refuse_final_ones_in_merge() {
     assert!(stderr.contains("--partial"), "{stderr}");
     assert!(!dir.path().join("m.npz").exists());
 }
+
+/// `geneval generate`d images split by `--shard K/4` over four processes
+/// run at once, as a Slurm array or an Indexed Job would: the merge equals
+/// one pass over the folder, and FID from it equals FID from one pass.
+#[test]
+fn four_parallel_shards_merge_into_one_pass_of_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let images = dir.path().join("images");
+    let out = geneval()
+        .args([
+            "generate",
+            s(&images),
+            "--n",
+            "23",
+            "--size",
+            "32",
+            "--seed",
+            "4",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let part = |k: usize| dir.path().join(format!("part.{k}.npz"));
+    let children: Vec<_> = (0..4)
+        .map(|k| {
+            geneval_std()
+                .args(["stats", s(&images), "--partial", "--model", "builtin", "-q"])
+                .args(["--shard", &format!("{k}/4"), "-o", s(&part(k))])
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let merged = dir.path().join("merged.npz");
+    let parts: Vec<String> = (0..4).map(|k| s(&part(k)).to_owned()).collect();
+    let mut args: Vec<&str> = vec!["merge"];
+    args.extend(parts.iter().map(String::as_str));
+    args.extend(["-o", s(&merged)]);
+    let record = run_json(&args);
+    assert_eq!(record["values"]["count"].as_f64().unwrap(), 23.0);
+    assert_eq!(record["settings"]["shards"], 4);
+    let single = dir.path().join("single.npz");
+    run_json(&["stats", s(&images), "--model", "builtin", "-o", s(&single)]);
+    let read = |p: &std::path::Path| {
+        let mut npz = ndarray_npy::NpzReader::new(std::fs::File::open(p).unwrap()).unwrap();
+        let mu: Array1<f64> = npz.by_name("mu").unwrap();
+        let sigma: Array2<f64> = npz.by_name("sigma").unwrap();
+        (mu, sigma)
+    };
+    let ((mu_m, sigma_m), (mu_s, sigma_s)) = (read(&merged), read(&single));
+    let scale = sigma_s.iter().fold(0f64, |m, v| m.max(v.abs()));
+    for (a, b) in mu_m.iter().zip(&mu_s).chain(sigma_m.iter().zip(&sigma_s)) {
+        assert!((a - b).abs() <= 1e-12 * scale.max(1.0), "{a} vs {b}");
+    }
+    // FID of the merged statistics against the images equals one pass's.
+    let fid = |stats: &std::path::Path| {
+        run_json(&["fid", s(stats), s(&images), "--model", "builtin"])["value"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_rel(fid(&merged), fid(&single), 1e-12, "FID from merged shards");
+
+    // A missing shard and a repeated one are refused, naming the shards.
+    let error = |parts: &[&str]| {
+        let mut args = vec!["merge"];
+        args.extend_from_slice(parts);
+        args.extend(["-o", s(&merged)]);
+        run_error(&args)
+    };
+    let missing = error(&[&parts[0], &parts[1], &parts[3]]);
+    assert!(missing.contains("shards 2 of 4 are missing"), "{missing}");
+    let twice = error(&[&parts[0], &parts[1], &parts[1], &parts[2], &parts[3]]);
+    assert!(twice.contains("shard 1/4 is given twice"), "{twice}");
+    // Another list (one image more) is not the same side.
+    std::fs::copy(images.join("00000.png"), images.join("zz_extra.png")).unwrap();
+    let other = dir.path().join("other.npz");
+    run_json(&[
+        "stats",
+        s(&images),
+        "--partial",
+        "--model",
+        "builtin",
+        "--shard",
+        "3/4",
+        "-o",
+        s(&other),
+    ]);
+    let mixed = error(&[&parts[0], &parts[1], &parts[2], s(&other)]);
+    assert!(mixed.contains("different image lists"), "{mixed}");
+}
+
+#[test]
+fn a_shard_without_partial_or_of_features_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("f.npy");
+    ndarray_npy::write_npy(&f, &random_features(10, 3, 1)).unwrap();
+    let out = dir.path().join("o.npz");
+    let e = run_error(&["stats", s(&f), "--partial", "--shard", "0/2", "-o", s(&out)]);
+    assert!(e.contains("slices the image list"), "{e}");
+    let e = run_error(&["stats", s(&f), "--shard", "0/2", "-o", s(&out)]);
+    assert!(e.contains("add --partial"), "{e}");
+    let e = run_error(&["stats", s(&f), "--partial", "--shard", "2/2", "-o", s(&out)]);
+    assert!(e.contains("2/2"), "{e}");
+}
