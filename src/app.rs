@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     match command {
+        Command::Cache(command) => commands::cache::run(command),
         Command::Eval(args) => commands::eval::run(args, global),
         Command::Fid(args) => commands::fid::run(args, global),
         Command::Is(args) => commands::is::run(args, global),

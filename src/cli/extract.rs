@@ -53,6 +53,10 @@ pub struct ExtractArgs {
     /// Refuse images with more pixels than this [default: Pillow's bomb limit, 178956970].
     #[arg(long, value_name = "PIXELS")]
     pub max_pixels: Option<u64>,
+    /// Neither read nor write the statistics cache (a side's moments kept
+    /// under a key of its files, network and preprocessing: `geneval cache`).
+    #[arg(long)]
+    pub no_cache: bool,
     /// The ONNX Runtime library (libonnxruntime.so.*) to load.
     #[arg(long, value_name = "PATH")]
     pub ort_lib: Option<PathBuf>,

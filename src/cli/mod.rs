@@ -4,6 +4,7 @@
 //! have their own file, `extract.rs` the feature-extraction options the
 //! image commands share and `values.rs` the value parsers several share.
 
+mod cache;
 mod demo;
 mod disturb;
 mod doctor;
@@ -25,6 +26,7 @@ mod shard;
 mod stats;
 mod values;
 
+pub use cache::CacheCommand;
 pub use demo::DemoArgs;
 pub use disturb::DisturbArgs;
 pub use doctor::DoctorArgs;
@@ -124,6 +126,9 @@ pub enum Command {
     Ppl(PplArgs),
     /// Tables, charts and a self-contained HTML report from result records.
     Report(ReportArgs),
+    /// The statistics cache: list, size, clear (`--no-cache` skips it).
+    #[command(subcommand)]
+    Cache(CacheCommand),
     /// Quality gate for CI: rules and regressions over result records; exit 1 when one fails.
     Gate(GateArgs),
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand: each turns parsed arguments into library calls
 //! and returns a result record; `main` prints it.
 
+pub mod cache;
 pub mod demo;
 pub mod disturb;
 pub mod doctor;

@@ -8,6 +8,7 @@
 //! (network, mode, device, timings, skipped files) goes into the record
 //! ([`provenance`]).
 
+pub mod cache;
 mod choose;
 pub mod provenance;
 
@@ -60,6 +61,8 @@ pub struct Extraction<'a> {
     /// What the last sharded run took: the shard, the whole list's length
     /// and fingerprint.
     shard_run: Option<ShardRun>,
+    /// Each side's use of the statistics cache: (side, hit|miss, key, entry).
+    cache_uses: Vec<(String, &'static str, String, PathBuf)>,
 }
 
 /// A sharded side: which part of which list.
@@ -90,6 +93,7 @@ impl<'a> Extraction<'a> {
             vit: false,
             shard: None,
             shard_run: None,
+            cache_uses: Vec::new(),
         }
     }
 
@@ -209,10 +213,97 @@ impl<'a> Extraction<'a> {
         Ok((rows, kept.take_logits().expect(KEPT), side))
     }
 
-    /// The streaming moments of `side`'s features (no row is kept).
+    /// The streaming moments of `side`'s features (no row is kept): from
+    /// the statistics cache when an entry of the same files, network and
+    /// preprocessing is there (no image is read), else computed and stored.
     pub fn moments(&mut self, side: &Path, label: &str) -> Result<(Moments, ImageSide)> {
-        let (mut kept, side) = self.keep(side, label, Want::MOMENTS)?;
-        Ok((kept.moments.take().expect(KEPT), side))
+        let cached = self.cache_key(side)?;
+        if let Some((cache, key)) = &cached {
+            match cache.load(key) {
+                Ok(Some(moments)) => {
+                    let images = moments.count() as usize;
+                    self.cache_uses.push((
+                        side.display().to_string(),
+                        "hit",
+                        key.clone(),
+                        cache.entry(key),
+                    ));
+                    self.sides.push(SideSummary {
+                        side: side.display().to_string(),
+                        images,
+                        skipped: Vec::new(),
+                        timing: pipeline::Timing::default(),
+                    });
+                    let run = ImageSide {
+                        path: side.to_owned(),
+                        dim: Some(moments.dim()),
+                        collector: Collector::new(Want::default()),
+                        stats: RunStats {
+                            images,
+                            ..RunStats::default()
+                        },
+                    };
+                    return Ok((moments, run));
+                }
+                Ok(None) => {}
+                Err(warning) => self.notes.push(warning),
+            }
+        }
+        let (mut kept, run) = self.keep(side, label, Want::MOMENTS)?;
+        let moments = kept.moments.take().expect(KEPT);
+        if let Some((cache, key)) = cached {
+            let manifest = cache::manifest_for(
+                &key,
+                side,
+                moments.count(),
+                self.model_id().unwrap_or("unknown"),
+                self.mode().as_str(),
+            );
+            match cache.store(&key, &moments, manifest) {
+                Ok(entry) => self
+                    .cache_uses
+                    .push((side.display().to_string(), "miss", key, entry)),
+                Err(e) => self.notes.push(format!(
+                    "the statistics of {} could not be cached in {}: {e}",
+                    side.display(),
+                    cache.dir().display()
+                )),
+            }
+        }
+        Ok((moments, run))
+    }
+
+    /// The cache and key for `side`'s moments, or `None` when caching is
+    /// off: `--no-cache`, `--skip-bad` (which images count is decided while
+    /// decoding), a shard, or no cache folder.
+    fn cache_key(&mut self, side: &Path) -> Result<Option<(cache::StatsCache, String)>> {
+        let args = self.args;
+        if args.no_cache || args.skip_bad || self.shard.is_some() {
+            return Ok(None);
+        }
+        let Some(cache) = cache::StatsCache::open() else {
+            return Ok(None);
+        };
+        let paths = discover(
+            side,
+            DiscoverOptions {
+                recursive: args.recursive,
+            },
+        )?;
+        self.extractor()?;
+        let mode = self.mode();
+        let extractor = self.extractor.as_ref().expect("opened above");
+        let spec = extractor.spec();
+        let parts = cache::KeyParts {
+            model_id: extractor.model_id(),
+            features: &spec.features,
+            mode: mode.as_str(),
+            input: (spec.width, spec.height),
+            max_pixels: args.max_pixels.unwrap_or(DEFAULT_MAX_PIXELS),
+        };
+        let key = cache::StatsCache::key(&parts, side, &paths)
+            .with_context(|| format!("listing {} for the statistics cache", side.display()))?;
+        Ok(Some((cache, key)))
     }
 
     /// Runs `side` keeping `want`, and splits what was kept from the side's

@@ -67,6 +67,25 @@ impl Extraction<'_> {
                 "input_size",
                 format!("{}x{}", extractor.spec().width, extractor.spec().height),
             );
+        if !self.cache_uses.is_empty() {
+            let uses: serde_json::Map<String, serde_json::Value> = self
+                .cache_uses
+                .iter()
+                .map(|(side, status, key, entry)| {
+                    (
+                        side.clone(),
+                        serde_json::json!({
+                            "cache": status,
+                            "key": key,
+                            "entry": entry.display().to_string(),
+                        }),
+                    )
+                })
+                .collect();
+            record.setting("statistics_cache", uses);
+        } else if self.args.no_cache {
+            record.setting("statistics_cache", "off");
+        }
         if let Some(run) = &self.shard_run {
             record
                 .setting("shard", run.shard.to_string())
@@ -98,11 +117,21 @@ impl Extraction<'_> {
         }
         record
             .set("images", images as f64)
-            .set("images_per_s", images as f64 / wall.max(f64::MIN_POSITIVE))
             .set("decode_cpu_s", decode)
             .set("preprocess_cpu_s", preprocess)
             .set("inference_s", inference)
             .set("extraction_wall_s", wall);
+        // Sides read from the statistics cache took no extraction time and
+        // do not count in the rate.
+        let extracted: usize = self
+            .sides
+            .iter()
+            .filter(|side| side.timing.wall_s > 0.0)
+            .map(|side| side.images)
+            .sum();
+        if wall > 0.0 {
+            record.set("images_per_s", extracted as f64 / wall);
+        }
         if self.args.skip_bad {
             record.setting("skipped", skipped);
         }

@@ -43,9 +43,13 @@ pub fn geneval() -> Command {
         }
         None => Command::new(bin),
     };
-    cmd.env("NO_COLOR", "1");
+    cmd.env("NO_COLOR", "1").env(CACHE_CAP.0, CACHE_CAP.1);
     cmd
 }
+
+/// The tests' statistics-cache cap: entries the tests leave in the user's
+/// cache (temporary folders, never hit again) stay within 200 MB.
+pub const CACHE_CAP: (&str, &str) = ("GENEVAL_CACHE_MAX_BYTES", "200000000");
 
 /// Runs geneval with `--json` and returns the record; panics with stderr on failure.
 pub fn run_json(args: &[&str]) -> Value {
@@ -127,7 +131,7 @@ impl Measured {
 /// `GENEVAL_TEST_RUNNER`: its memory is what is measured), colour off.
 pub fn geneval_std() -> std::process::Command {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("geneval"));
-    cmd.env("NO_COLOR", "1");
+    cmd.env("NO_COLOR", "1").env(CACHE_CAP.0, CACHE_CAP.1);
     cmd
 }
 

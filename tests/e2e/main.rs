@@ -4,6 +4,7 @@
 #[cfg(target_os = "linux")]
 mod bounds;
 mod browser;
+mod cache;
 mod common;
 mod demo;
 mod doctor;
