@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::files::npz::{read_statistics, write_partial, PartialMetadata, StatisticsFile};
+use crate::networks::download::hex;
 use geneval_metrics::Moments;
 
 /// Changes when the same inputs could give other numbers.
@@ -88,10 +89,6 @@ pub struct Manifest {
 #[derive(Debug, Clone)]
 pub struct StatsCache {
     dir: PathBuf,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn sha256_file(path: &Path) -> std::io::Result<String> {
