@@ -8,7 +8,7 @@
 //! paper's disturbances).
 
 use anyhow::{Context, Result};
-use geneval_reports::metric::PRDC;
+use geneval_reports::metric::{Direction, PRDC};
 use geneval_reports::Format;
 use ndarray::Array2;
 use std::path::Path;
@@ -124,12 +124,11 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<Outcome> {
     summary.extend(table);
     summary.push(String::new());
     summary.push(
-        "The twin is a second sample of the same distribution: its FID and KID are sampling noise,\n\
-         precision and recall are high. The fake generator adds noise (precision and density fall:\n\
-         its images leave the real manifold) and produces only 5 of the 10 classes (recall and\n\
-         coverage fall: part of the real distribution is never produced; IS falls with fewer classes)."
+        "The twin is a second sample of the real distribution; the fake generator adds noise and\n\
+         produces only 5 of the 10 classes. From the twin to the fake set, as measured:"
             .to_owned(),
     );
+    summary.extend(movements(&twin_row, &fake_row));
     let mut passed = true;
     let mut check_record = None;
     if args.selfcheck_n > 0 {
@@ -213,6 +212,52 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<Outcome> {
     })
 }
 
+/// How each metric moved from the twin to the fake set, in sentences
+/// derived from the numbers just computed (never from what the disturbance
+/// is expected to do): which way it moved and whether that is better or
+/// worse by the metric's direction, then the worse and better ones.
+fn movements(twin: &[(&str, f64)], fake: &[(&str, f64)]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let (mut worse, mut better) = (Vec::new(), Vec::new());
+    for ((key, before), (_, after)) in twin.iter().zip(fake) {
+        let name = display_name(key);
+        let moved = if after > before {
+            "rose"
+        } else if after < before {
+            "fell"
+        } else {
+            "did not move"
+        };
+        let judged = match Direction::of(key) {
+            Some(d) if d.better(*after, *before) => {
+                better.push(name.clone());
+                " (better)"
+            }
+            Some(d) if d.better(*before, *after) => {
+                worse.push(name.clone());
+                " (worse)"
+            }
+            _ => "",
+        };
+        lines.push(format!(
+            "  {name} {moved}: {before:.5} -> {after:.5}{judged}"
+        ));
+    }
+    let list = |names: &[String]| {
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    };
+    lines.push(format!(
+        "Worse for the fake set: {}. Better: {}.",
+        list(&worse),
+        list(&better)
+    ));
+    lines
+}
+
 /// The demo table's name of a set metric: IS is of the set alone, the
 /// k-NN metrics use k = 5.
 fn display_name(key: &str) -> String {
@@ -220,5 +265,39 @@ fn display_name(key: &str) -> String {
         "fid" | "kid" => key.to_uppercase(),
         "is" => "IS (of the set)".to_owned(),
         _ => format!("{key} (k=5)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sentences_follow_the_numbers() {
+        let twin = [("fid", 3.0), ("precision", 0.97), ("density", 1.04)];
+        let fake = [("fid", 40.0), ("precision", 0.98), ("density", 1.26)];
+        let lines = movements(&twin, &fake);
+        assert!(
+            lines[0].contains("FID rose") && lines[0].ends_with("(worse)"),
+            "{lines:?}"
+        );
+        // What was seen with the built-in network: precision and density rose.
+        assert!(lines[1].contains("precision (k=5) rose") && lines[1].ends_with("(better)"));
+        assert!(lines[2].contains("density (k=5) rose"));
+        assert_eq!(
+            lines[3],
+            "Worse for the fake set: FID. Better: precision (k=5), density (k=5)."
+        );
+        // Flip one number and its sentence changes.
+        let fake = [("fid", 40.0), ("precision", 0.90), ("density", 1.26)];
+        let lines = movements(&twin, &fake);
+        assert!(lines[1].contains("precision (k=5) fell") && lines[1].ends_with("(worse)"));
+        assert_eq!(
+            lines[3],
+            "Worse for the fake set: FID, precision (k=5). Better: density (k=5)."
+        );
+        let same = movements(&[("kid", 0.5)], &[("kid", 0.5)]);
+        assert!(same[0].contains("did not move"));
+        assert_eq!(same[1], "Worse for the fake set: none. Better: none.");
     }
 }
