@@ -16,6 +16,7 @@ fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     match command {
         Command::Cache(command) => commands::cache::run(command),
         Command::Eval(args) => commands::eval::run(args, global),
+        Command::Nn(args) => commands::nn::run(args, global),
         Command::Fid(args) => commands::fid::run(args, global),
         Command::Is(args) => commands::is::run(args, global),
         Command::Kid(args) => commands::kid::run(args, global),

@@ -75,6 +75,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod authenticity;
 pub mod bootstrap;
 pub mod cmmd;
 pub mod error;

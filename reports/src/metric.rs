@@ -97,7 +97,7 @@ use Family::{Features, LanguageModel};
 
 /// Every known metric and value key; the report's columns come first, in
 /// their order.
-pub const METRICS: [Metric; 20] = [
+pub const METRICS: [Metric; 21] = [
     m("fid", "FID", Lower, Features, true),
     m("fd_dinov2", "FD_DINOv2", Lower, Features, true),
     m("cmmd", "CMMD", Lower, Features, true),
@@ -140,6 +140,7 @@ pub const METRICS: [Metric; 20] = [
         LanguageModel,
         false,
     ),
+    m("authpct", "AuthPct", Higher, Features, false),
     m("nll", "nll", Lower, LanguageModel, false),
     m("loss", "loss", Lower, LanguageModel, false),
 ];

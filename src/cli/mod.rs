@@ -18,6 +18,7 @@ mod is;
 mod kid;
 mod merge;
 mod models;
+mod nn;
 mod ppl;
 mod prdc;
 mod report;
@@ -40,6 +41,7 @@ pub use is::IsArgs;
 pub use kid::KidArgs;
 pub use merge::MergeArgs;
 pub use models::ModelsCommand;
+pub use nn::{Distance, NnArgs};
 pub use ppl::PplArgs;
 pub use prdc::PrdcArgs;
 pub use report::ReportArgs;
@@ -103,6 +105,8 @@ pub enum Command {
     Kid(KidArgs),
     /// Precision, recall, density and coverage (Naeem et al.) and improved precision/recall.
     Prdc(PrdcArgs),
+    /// Nearest real neighbours of generated samples: AuthPct, possible copies, outliers.
+    Nn(NnArgs),
     /// Mean and covariance of images' features, written as pytorch-fid statistics.
     Stats(StatsArgs),
     /// Features (and logits) of a folder of images, written as .npy.

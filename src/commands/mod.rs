@@ -15,6 +15,7 @@ pub mod is;
 pub mod kid;
 pub mod merge;
 pub mod models;
+pub mod nn;
 pub mod ppl;
 pub mod prdc;
 pub mod report;

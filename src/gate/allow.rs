@@ -164,6 +164,7 @@ fn extract_models(extract: &ExtractArgs, check: &mut impl FnMut(&str, &Path)) {
 fn ort_lib(command: &Command) -> Option<&Path> {
     let path = match command {
         Command::Eval(a) => &a.extract.ort_lib,
+        Command::Nn(a) => &a.extract.ort_lib,
         Command::Fid(a) => &a.extract.ort_lib,
         Command::Is(a) => &a.extract.ort_lib,
         Command::Kid(a) => &a.extract.ort_lib,

@@ -16,6 +16,7 @@ mod generate;
 mod inception;
 mod metrics_cli;
 mod models;
+mod nn;
 mod ppl;
 mod records_hostile;
 mod reference_stats;

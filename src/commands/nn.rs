@@ -1,0 +1,177 @@
+//! `geneval nn REAL FAKE`: each generated sample's nearest real sample, in
+//! any feature space: AuthPct (Alaa et al. 2022, as dgm-eval computes it),
+//! possible copies of the training set, the generated samples farthest from
+//! every real one (outliers), and both nearest-neighbour distance
+//! distributions.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use ndarray::Array2;
+use serde_json::json;
+
+use super::Outcome;
+use crate::cli::{Distance, GlobalArgs, NnArgs};
+use crate::extract::{feature_rows, Extraction};
+use crate::files::side::is_images;
+use crate::images::discover::{discover, DiscoverOptions};
+use crate::record::RecordBuilder;
+use geneval_metrics::authenticity::authenticity;
+
+/// Rows scaled to unit length (cosine distance is then `d² / 2` of the
+/// Euclidean one, and nearest neighbours are the same).
+fn unit_rows(mut rows: Array2<f64>) -> Array2<f64> {
+    for mut row in rows.rows_mut() {
+        let norm = row.dot(&row).sqrt();
+        if norm > 0.0 {
+            row.mapv_inplace(|v| v / norm);
+        }
+    }
+    rows
+}
+
+/// How sample `i` of `side` is named: its image's path, or its row.
+fn names(side: &Path, rows: usize, recursive: bool) -> Vec<String> {
+    if is_images(side) {
+        if let Ok(paths) = discover(side, DiscoverOptions { recursive }) {
+            if paths.len() == rows {
+                return paths
+                    .iter()
+                    .map(|p: &PathBuf| p.display().to_string())
+                    .collect();
+            }
+        }
+    }
+    (0..rows)
+        .map(|i| format!("{}[{i}]", side.display()))
+        .collect()
+}
+
+fn quantiles(values: &[f64]) -> serde_json::Value {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+    json!({"min": at(0.0), "p10": at(0.1), "median": at(0.5), "p90": at(0.9), "max": at(1.0)})
+}
+
+/// Runs `geneval nn`.
+pub fn run(args: &NnArgs, global: &GlobalArgs) -> Result<Outcome> {
+    let mut builder = RecordBuilder::start("authpct");
+    let mut extraction = Extraction::new(&args.extract, global.quiet);
+    let (real, input_real) = feature_rows(&args.real, &mut extraction, "real")?;
+    let (fake, input_fake) = feature_rows(&args.fake, &mut extraction, "generated")?;
+    let (real, fake) = match args.distance {
+        Distance::Euclidean => (real, fake),
+        Distance::Cosine => (unit_rows(real), unit_rows(fake)),
+    };
+    let a = authenticity(real.view(), fake.view()).with_context(|| {
+        format!(
+            "nearest neighbours of {} in {}",
+            args.fake.display(),
+            args.real.display()
+        )
+    })?;
+    let shown = |d: f64| match args.distance {
+        Distance::Euclidean => d,
+        Distance::Cosine => d * d / 2.0,
+    };
+    let real_names = names(&args.real, real.nrows(), args.extract.recursive);
+    let fake_names = names(&args.fake, fake.nrows(), args.extract.recursive);
+    let ratio = |i: usize| {
+        let own = a.real_nearest_distance[a.nearest_real[i]];
+        if own > 0.0 {
+            a.distance[i] / own
+        } else if a.distance[i] > 0.0 {
+            f64::INFINITY
+        } else {
+            0.0
+        }
+    };
+    let mut copies: Vec<usize> = (0..fake.nrows())
+        .filter(|&i| ratio(i) < args.copy_ratio)
+        .collect();
+    copies.sort_by(|&x, &y| ratio(x).total_cmp(&ratio(y)));
+    let mut outliers: Vec<usize> = (0..fake.nrows()).collect();
+    outliers.sort_by(|&x, &y| a.distance[y].total_cmp(&a.distance[x]));
+    outliers.truncate(args.top);
+    let pair = |i: usize| {
+        json!({
+            "fake": fake_names[i],
+            "real": real_names[a.nearest_real[i]],
+            "distance": shown(a.distance[i]),
+            "ratio_to_real_neighbour": ratio(i),
+        })
+    };
+    let copy_fraction = copies.len() as f64 / fake.nrows() as f64;
+    let record = builder.record();
+    extraction.describe(record, [input_real, input_fake]);
+    record.value = Some(a.authpct);
+    record
+        .set("authpct", a.authpct)
+        .set("copies", copies.len() as f64)
+        .set("copy_fraction", copy_fraction)
+        .setting("distance", args.distance.as_str())
+        .setting("copy_ratio", args.copy_ratio)
+        .setting(
+            "possible_copies",
+            copies
+                .iter()
+                .take(args.top)
+                .map(|&i| pair(i))
+                .collect::<Vec<_>>(),
+        )
+        .setting(
+            "outliers",
+            outliers.iter().map(|&i| pair(i)).collect::<Vec<_>>(),
+        )
+        .setting(
+            "fake_to_real_distance",
+            quantiles(&a.distance.iter().map(|&d| shown(d)).collect::<Vec<_>>()),
+        )
+        .setting(
+            "real_to_real_distance",
+            quantiles(
+                &a.real_nearest_distance
+                    .iter()
+                    .map(|&d| shown(d))
+                    .collect::<Vec<_>>(),
+            ),
+        );
+    let mut summary = vec![
+        format!(
+            "AuthPct: {:.2}% of generated samples are authentic (Alaa et al. 2022, dgm-eval's definition)",
+            a.authpct
+        ),
+        format!(
+            "possible copies: {} of {} ({:.2}%): nearest real sample closer than {} of its own nearest real neighbour ({} distance)",
+            copies.len(),
+            fake.nrows(),
+            100.0 * copy_fraction,
+            args.copy_ratio,
+            args.distance.as_str()
+        ),
+    ];
+    for &i in copies.iter().take(args.top) {
+        summary.push(format!(
+            "  copy?   {} ~ {}  (distance {:.4}, {:.3} of the real one's neighbour)",
+            fake_names[i],
+            real_names[a.nearest_real[i]],
+            shown(a.distance[i]),
+            ratio(i)
+        ));
+    }
+    summary.push("outliers (farthest from every real sample):".to_owned());
+    for &i in &outliers {
+        summary.push(format!(
+            "  outlier {}  (nearest real {} at {:.4})",
+            fake_names[i],
+            real_names[a.nearest_real[i]],
+            shown(a.distance[i])
+        ));
+    }
+    Ok(Outcome {
+        extra: Vec::new(),
+        summary,
+        record: builder.finish(),
+    })
+}
