@@ -7,7 +7,7 @@
 //! real one than that real one's own neighbour is a likely copy.
 //!
 //! Distances are Euclidean, computed as scikit-learn does
-//! (`sqrt(max(‖x‖² + ‖y‖² − 2x·y, 0))`, [`crate::knn`]) over row blocks, so
+//! (`sqrt(max(‖x‖² + ‖y‖² − 2x·y, 0))`, as in `knn.rs`) over row blocks, so
 //! no n × m matrix is held.
 
 use ndarray::{s, ArrayView2};
