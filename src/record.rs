@@ -355,13 +355,13 @@ pub fn file_sha256(path: &Path) -> Option<String> {
         }
         hasher.update(&buffer[..n]);
     }
-    Some(
-        hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-    )
+    Some(crate::networks::download::hex(&hasher.finalize()))
+}
+
+/// SHA-256 of bytes already in memory, hex: the file's hash without a
+/// second read (`stats` computes it beside the product, see there).
+pub fn bytes_sha256(bytes: &[u8]) -> String {
+    crate::networks::download::hex(&Sha256::digest(bytes))
 }
 
 /// An input record for a file.

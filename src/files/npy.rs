@@ -234,7 +234,12 @@ impl Features {
 /// Reads an `N × D` features `.npy` keeping its float type; values are not
 /// checked here (the statistics check them as they stream).
 pub fn read_features_native(path: &Path) -> Result<Features, FileError> {
-    let bytes = read_bytes(path)?;
+    parse_features_native(&read_bytes(path)?, path)
+}
+
+/// [`read_features_native`] on bytes already read from `path` (named in
+/// errors), so a caller that also hashes the file reads it once.
+pub fn parse_features_native(bytes: &[u8], path: &Path) -> Result<Features, FileError> {
     let key = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -250,12 +255,12 @@ pub fn read_features_native(path: &Path) -> Result<Features, FileError> {
         found: shape.to_vec(),
         expected: "N x D (2 dimensions)".into(),
     };
-    let header = check_declared_size(&bytes, path, &key)?;
+    let header = check_declared_size(bytes, path, &key)?;
     if header.shape.len() != 2 {
         return Err(shape_error(&header.shape));
     }
     ensure_not_empty(&header.shape, path, &key)?;
-    match ArrayD::<f32>::read_npy(bytes.as_slice()) {
+    match ArrayD::<f32>::read_npy(bytes) {
         Ok(a) => {
             let shape = a.shape().to_vec();
             return a
@@ -266,7 +271,7 @@ pub fn read_features_native(path: &Path) -> Result<Features, FileError> {
         Err(ReadNpyError::WrongDescriptor(_)) => {}
         Err(e) => return Err(bad(describe(e))),
     }
-    let array = parse_f64(&bytes, path, &key)?;
+    let array = parse_f64(bytes, path, &key)?;
     let shape = array.shape().to_vec();
     array
         .into_dimensionality()
