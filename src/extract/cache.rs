@@ -140,13 +140,21 @@ impl StatsCache {
         hasher.update(serde_json::to_vec(parts).map_err(std::io::Error::other)?);
         hasher.update(b"\n");
         for path in paths {
-            let meta = std::fs::metadata(path)?;
-            let modified = meta
-                .modified()?
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos());
+            // An archive member stands for a file: its length and its
+            // archive's mtime.
+            let (len, modified) = match crate::images::archive::member_stat(path) {
+                Some(stat) => stat,
+                None => {
+                    let meta = std::fs::metadata(path)?;
+                    let modified = meta
+                        .modified()?
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0, |d| d.as_nanos());
+                    (meta.len(), modified)
+                }
+            };
             let shown = path.strip_prefix(side).unwrap_or(path);
-            hasher.update(format!("{}\t{}\t{modified}\n", shown.display(), meta.len()));
+            hasher.update(format!("{}\t{len}\t{modified}\n", shown.display()));
         }
         Ok(hex(&hasher.finalize()))
     }

@@ -34,6 +34,8 @@ pub struct NpyHeader {
     pub item_size: Option<u64>,
     /// Where the data starts: magic, version, length field and dictionary.
     pub data_offset: usize,
+    /// Whether the data is in Fortran (column-major) order.
+    pub fortran_order: bool,
 }
 
 impl NpyHeader {
@@ -87,6 +89,7 @@ pub fn read_header(bytes: &[u8]) -> Result<NpyHeader, String> {
         item_size: plain_item_size(plain),
         descr: plain.to_owned(),
         data_offset,
+        fortran_order: header.layout == ndarray_npy::npy::header::Layout::Fortran,
     })
 }
 

@@ -53,10 +53,12 @@ impl FidSide {
     }
 }
 
-/// Whether a command-line side names images (a folder or `@list.txt`)
-/// rather than a statistics or features file.
+/// Whether a command-line side names images (a folder, `@list.txt`, tar
+/// shards or a uint8 pixel array) rather than a statistics or features file.
 pub fn is_images(side: &Path) -> bool {
-    crate::images::discover::list_file_path(side).is_some() || side.is_dir()
+    crate::images::discover::list_file_path(side).is_some()
+        || side.is_dir()
+        || crate::images::archive::is_archive_side(side)
 }
 
 /// The kind of file a path names, from its extension.

@@ -75,13 +75,17 @@ pub fn max_file_bytes(max_pixels: u64) -> u64 {
 /// Decode the image file at `path` to RGB u8.
 ///
 /// Only regular files are read (a FIFO would block, a device never end),
-/// and at most [`max_file_bytes`] of them.
+/// and at most [`max_file_bytes`] of them. A member of an archive listed in
+/// this process is read in place ([`super::archive`]).
 pub fn decode_file(path: &Path, options: &DecodeOptions) -> Result<RgbImage, ImageError> {
     use std::io::Read;
     let io = |source| ReadError::Io {
         path: path.to_path_buf(),
         source,
     };
+    if let Some(member) = super::archive::decode_member(path, options) {
+        return member;
+    }
     crate::fs::read::ensure_regular_file(path)?;
     let limit = max_file_bytes(options.max_pixels);
     let file = std::fs::File::open(path).map_err(io)?;

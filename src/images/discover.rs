@@ -47,11 +47,12 @@ pub fn has_image_extension(path: &Path) -> bool {
         .is_some_and(|ext| IMAGE_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(ext)))
 }
 
-/// The images a command-line side names: `@list.txt` is a list file, anything
-/// else a folder.
+/// The images a command-line side names: `@list.txt` is a list file, tar
+/// shards and pixel arrays are [`super::archive`]s, anything else a folder.
 pub fn discover(side: &Path, options: DiscoverOptions) -> Result<Vec<PathBuf>, ImageError> {
     match list_file_path(side) {
         Some(list) => read_list(&list),
+        None if super::archive::is_archive_side(side) => super::archive::list(side),
         None => discover_folder(side, options),
     }
 }

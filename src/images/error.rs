@@ -85,6 +85,15 @@ pub enum ImageError {
         /// The decoder's complaint.
         reason: String,
     },
+    /// An archive side (tar shards, a pixel array, their pattern) cannot be
+    /// read as one.
+    #[error("{path}: {reason}")]
+    BadArchive {
+        /// The archive or pattern.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// An image has more pixels than the decompression-bomb limit.
     #[error("{path} is {width}x{height} = {pixels} pixels, over the limit of {limit} pixels")]
     TooManyPixels {
@@ -125,6 +134,9 @@ impl ImageError {
             ),
             Self::NotAnImage { .. } => Some(
                 "supported: PNG, JPEG, BMP, PPM/PGM, TIFF, WebP, GIF; remove the file or pass --skip-bad",
+            ),
+            Self::BadArchive { .. } => Some(
+                "archive sides are uncompressed tar shards of images (WebDataset layout, e.g. shard-{000000..000099}.tar) or uint8 N x H x W x 3 arrays saved by np.save / np.savez",
             ),
             Self::TooManyPixels { .. } => Some(
                 "this guards against decompression bombs (Pillow refuses over 178,956,970 pixels); raise the limit only for files you trust",

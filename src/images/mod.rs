@@ -1,7 +1,8 @@
-//! A side's images: which files they are ([`discover`]: a folder or an
-//! `@list.txt`) and their pixels ([`decode`]: RGB u8 exactly as Pillow's
+//! A side's images: which files they are ([`discover`]: a folder, an
+//! `@list.txt`, or [`archive`]s: tar shards and uint8 pixel arrays) and their pixels ([`decode`]: RGB u8 exactly as Pillow's
 //! `convert("RGB")`, JPEG through libjpeg-turbo, TIFF sizes checked first).
 
+pub mod archive;
 pub mod decode;
 pub mod discover;
 pub mod error;
