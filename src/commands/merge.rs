@@ -1,19 +1,31 @@
 //! `geneval merge PART... -o stats.npz`: combines partial statistics from
-//! shards exactly (Chan et al.), as if one machine had seen every sample.
+//! shards exactly (Chan et al.), as if one machine had seen every sample;
+//! `geneval merge part.*.npy -o features.npy` concatenates `features
+//! --shard` parts in shard order after the same checks.
 
 use super::Outcome;
 use crate::cli::MergeArgs;
+use crate::files::npy::{read_features_native, write_matrix_f32, Features};
 use crate::files::npz::{
-    read_statistics, write_partial, write_statistics, PartialMetadata, ShardMetadata,
-    StatisticsFile,
+    read_shard_sidecar, read_statistics, shard_sidecar_path, write_partial, write_statistics,
+    PartialMetadata, ShardMetadata, StatisticsFile,
 };
 use crate::record::{input_record, RecordBuilder};
 use anyhow::{bail, Context, Result};
 use geneval_metrics::Moments;
+use ndarray::Array2;
 use std::path::Path;
+
+fn is_npy(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
+}
 
 /// Runs `geneval merge`.
 pub fn run(args: &MergeArgs) -> Result<Outcome> {
+    if args.parts.iter().any(|p| is_npy(p)) {
+        return merge_features(args);
+    }
     let mut builder = RecordBuilder::start("merge");
     let mut merged: Option<(Moments, PartialMetadata)> = None;
     let mut shards: Vec<(&Path, PartialMetadata)> = Vec::new();
@@ -74,6 +86,109 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
         "merged {} parts ({} samples) into {}",
         args.parts.len(),
         total.count(),
+        args.output.display()
+    )];
+    Ok(Outcome {
+        extra: Vec::new(),
+        summary,
+        record: builder.finish(),
+    })
+}
+
+/// Concatenates the rows of `features --shard` parts in shard order, after
+/// the same checks as statistics shards (KID and PRDC need every row, so
+/// their parts cannot be merged from sums).
+fn merge_features(args: &MergeArgs) -> Result<Outcome> {
+    let mut builder = RecordBuilder::start("merge");
+    if args.partial {
+        bail!(
+            "--partial merges statistics; features parts are concatenated into one features file"
+        );
+    }
+    if let Some(other) = args.parts.iter().find(|p| !is_npy(p)) {
+        bail!(
+            "{} is not a features .npy: merge either statistics parts (.npz) or features parts (.npy), not both",
+            other.display()
+        );
+    }
+    let mut shards: Vec<(&Path, PartialMetadata)> = Vec::new();
+    for path in &args.parts {
+        let metadata = read_shard_sidecar(path)?.with_context(|| {
+            format!(
+                "{} has no {}: only parts written by `geneval features --shard K/N` can be checked and concatenated",
+                path.display(),
+                shard_sidecar_path(path).display()
+            )
+        })?;
+        if let Some((_, first)) = shards
+            .first()
+            .filter(|(_, f)| f.feature != metadata.feature || f.model_id != metadata.model_id)
+        {
+            bail!(
+                "{} holds features '{}' of model '{}', but {} holds '{}' of '{}': only parts of the same features can be merged",
+                path.display(),
+                metadata.feature,
+                metadata.model_id,
+                shards[0].0.display(),
+                first.feature,
+                first.model_id
+            );
+        }
+        shards.push((path, metadata));
+    }
+    let list = check_shards(&shards)?.expect("every part has a shard");
+    shards.sort_by_key(|(_, meta)| meta.shard.as_ref().map(|s| s.index));
+    let mut blocks = Vec::with_capacity(shards.len());
+    for (path, _) in &shards {
+        let rows = match read_features_native(path)? {
+            Features::F32(rows) => rows,
+            Features::F64(_) => bail!(
+                "{} holds float64 rows; `geneval features` writes float32",
+                path.display()
+            ),
+        };
+        if let Some(first) = blocks.first() {
+            let first: &Array2<f32> = first;
+            if first.ncols() != rows.ncols() {
+                bail!(
+                    "{} has {} columns, {} has {}",
+                    path.display(),
+                    rows.ncols(),
+                    shards[0].0.display(),
+                    first.ncols()
+                );
+            }
+        }
+        builder.record().inputs.push(input_record(
+            path,
+            "features",
+            Some(rows.nrows() as u64),
+            Some(rows.ncols()),
+        ));
+        blocks.push(rows);
+    }
+    let views: Vec<_> = blocks.iter().map(|b| b.view()).collect();
+    let all = ndarray::concatenate(ndarray::Axis(0), &views).context("concatenating the parts")?;
+    if all.nrows() as u64 != list.list_images {
+        bail!(
+            "the parts hold {} rows but their list has {} images: a part was written with --skip-bad or edited",
+            all.nrows(),
+            list.list_images
+        );
+    }
+    write_matrix_f32(&args.output, &all)?;
+    let record = builder.record();
+    record.outputs.push(args.output.display().to_string());
+    record.set("count", all.nrows() as f64);
+    record
+        .setting("shards", list.count)
+        .setting("list_images", list.list_images)
+        .setting("list_sha256", list.list_sha256.as_str());
+    let summary = vec![format!(
+        "concatenated {} features parts ({} x {}) into {}",
+        args.parts.len(),
+        all.nrows(),
+        all.ncols(),
         args.output.display()
     )];
     Ok(Outcome {

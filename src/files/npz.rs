@@ -15,7 +15,7 @@ use ndarray::{arr0, Array1, Array2, Ix0, Ix1, Ix2};
 use ndarray_npy::{NpzWriter, ReadNpyExt};
 use serde::{Deserialize, Serialize};
 use std::io::{Cursor, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The array holding a partial-statistics file's metadata (UTF-8 JSON bytes).
 pub const PARTIAL_METADATA_KEY: &str = "geneval_partial";
@@ -85,6 +85,51 @@ impl PartialMetadata {
             shard: None,
         }
     }
+}
+
+/// The `format` of a features shard's sidecar (`features --shard`).
+pub const FEATURES_SHARD_FORMAT: &str = "geneval-features-shard";
+
+/// The sidecar that describes a features shard `rows.npy`:
+/// `rows.npy.shard.json`.
+pub fn shard_sidecar_path(rows: &Path) -> PathBuf {
+    let mut name = rows.as_os_str().to_owned();
+    name.push(".shard.json");
+    PathBuf::from(name)
+}
+
+/// Writes the sidecar of the features shard `rows` (atomically).
+pub fn write_shard_sidecar(rows: &Path, metadata: &PartialMetadata) -> Result<(), FileError> {
+    let path = shard_sidecar_path(rows);
+    let json = serde_json::to_vec_pretty(metadata).map_err(|e| write_error(&path, e))?;
+    write_atomically(&path, |file| {
+        use std::io::Write;
+        file.write_all(&json).map_err(|e| write_error(&path, e))
+    })
+}
+
+/// Reads the sidecar of the features shard `rows`; `None` when there is
+/// none (rows not written by `features --shard`).
+pub fn read_shard_sidecar(rows: &Path) -> Result<Option<PartialMetadata>, FileError> {
+    let path = shard_sidecar_path(rows);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let bytes = crate::fs::read::read_regular(&path)?;
+    let metadata: PartialMetadata =
+        serde_json::from_slice(&bytes).map_err(|e| FileError::BadArray {
+            path: path.clone(),
+            key: "shard.json".into(),
+            reason: format!("not a features shard description: {e}"),
+        })?;
+    if metadata.format != FEATURES_SHARD_FORMAT || metadata.shard.is_none() {
+        return Err(FileError::BadArray {
+            path,
+            key: "shard.json".into(),
+            reason: format!("format {} without a shard", metadata.format),
+        });
+    }
+    Ok(Some(metadata))
 }
 
 /// The content of a statistics `.npz`.
