@@ -377,6 +377,7 @@ pub fn input_record(
         count,
         dim,
         sha256: file_sha256(path),
+        content_sha256: None,
     }
 }
 

@@ -36,6 +36,11 @@ pub struct InputRecord {
     /// SHA-256 of the file's bytes (none for folders of images).
     #[serde(default)]
     pub sha256: Option<String>,
+    /// Images read with `--verify-inputs`: SHA-256 over one line per image,
+    /// in list order, `relative path \t SHA-256 of its bytes \n` (the
+    /// dataset's fingerprint: the same files give the same value anywhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_sha256: Option<String>,
 }
 
 /// The network that produced the features (or the language model).

@@ -57,6 +57,11 @@ pub struct ExtractArgs {
     /// under a key of its files, network and preprocessing: `geneval cache`).
     #[arg(long)]
     pub no_cache: bool,
+    /// Hash every image's bytes while decoding (they are read anyway) and
+    /// record the dataset's fingerprint (`content_sha256` in the record's
+    /// inputs); every image is then read, so the statistics cache is skipped.
+    #[arg(long)]
+    pub verify_inputs: bool,
     /// The ONNX Runtime library (libonnxruntime.so.*) to load.
     #[arg(long, value_name = "PATH")]
     pub ort_lib: Option<PathBuf>,

@@ -40,6 +40,7 @@ fn features_moments(path: &Path) -> Result<(Moments, InputRecord)> {
         count: Some(n as u64),
         dim: Some(d),
         sha256: sha256.ok(),
+        content_sha256: None,
     };
     Ok((moments, input))
 }

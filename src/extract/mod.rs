@@ -148,12 +148,9 @@ impl<'a> Extraction<'a> {
         let decode = DecodeOptions {
             max_pixels: self.args.max_pixels.unwrap_or(DEFAULT_MAX_PIXELS),
         };
-        Ok(BatchRecipe::for_spec(
-            &spec,
-            preprocessor,
-            decode,
-            self.args.skip_bad,
-        ))
+        let mut recipe = BatchRecipe::for_spec(&spec, preprocessor, decode, self.args.skip_bad);
+        recipe.digests = self.args.verify_inputs;
+        Ok(recipe)
     }
 
     /// Takes only `shard` of each side's image list.
@@ -275,10 +272,11 @@ impl<'a> Extraction<'a> {
 
     /// The cache and key for `side`'s moments, or `None` when caching is
     /// off: `--no-cache`, `--skip-bad` (which images count is decided while
-    /// decoding), a shard, or no cache folder.
+    /// decoding), `--verify-inputs` (which reads every image), a shard, or no
+    /// cache folder.
     fn cache_key(&mut self, side: &Path) -> Result<Option<(cache::StatsCache, String)>> {
         let args = self.args;
-        if args.no_cache || args.skip_bad || self.shard.is_some() {
+        if args.no_cache || args.skip_bad || args.verify_inputs || self.shard.is_some() {
             return Ok(None);
         }
         let Some(cache) = cache::StatsCache::open() else {

@@ -4,6 +4,7 @@
 
 use super::{Extraction, ImageSide};
 use crate::backend::FeatureExtractor;
+use crate::networks::download::hex;
 use crate::networks::{builtin, registry};
 use crate::pipeline;
 use crate::record::{InputRecord, ModelRecord, ResultRecord};
@@ -29,7 +30,24 @@ impl ImageSide {
             count: Some(self.stats.images as u64),
             dim: self.dim,
             sha256: None,
+            content_sha256: self.content_sha256(),
         }
+    }
+
+    /// The dataset fingerprint of `--verify-inputs` (see
+    /// [`InputRecord::content_sha256`]); paths relative to the side when
+    /// they lie under it.
+    fn content_sha256(&self) -> Option<String> {
+        use sha2::{Digest, Sha256};
+        if self.stats.digests.is_empty() {
+            return None;
+        }
+        let mut hasher = Sha256::new();
+        for (path, digest) in &self.stats.digests {
+            let shown = path.strip_prefix(&self.path).unwrap_or(path);
+            hasher.update(format!("{}\t{}\n", shown.display(), hex(digest)));
+        }
+        Some(hex(&hasher.finalize()))
     }
 }
 

@@ -78,14 +78,45 @@ pub fn max_file_bytes(max_pixels: u64) -> u64 {
 /// and at most [`max_file_bytes`] of them. A member of an archive listed in
 /// this process is read in place ([`super::archive`]).
 pub fn decode_file(path: &Path, options: &DecodeOptions) -> Result<RgbImage, ImageError> {
+    if let Some(member) = super::archive::decode_member(path, options) {
+        return member;
+    }
+    let bytes = read_image_file(path, options)?;
+    decode_bytes(&bytes, path, options)
+}
+
+/// [`decode_file`] and the SHA-256 of the bytes it decoded (`--verify-inputs`):
+/// the file's bytes, a tar member's bytes, or a pixel array's image bytes,
+/// hashed from memory, so the file is not read twice.
+pub fn decode_file_with_digest(
+    path: &Path,
+    options: &DecodeOptions,
+) -> Result<(RgbImage, [u8; 32]), ImageError> {
+    use sha2::{Digest, Sha256};
+    let bytes = match super::archive::member_bytes(path) {
+        Some(bytes) => bytes?,
+        None => {
+            if let Some(member) = super::archive::decode_member(path, options) {
+                // A pixel array's image: its stored bytes are the pixels.
+                let image = member?;
+                let digest = Sha256::digest(image.as_raw()).into();
+                return Ok((image, digest));
+            }
+            read_image_file(path, options)?
+        }
+    };
+    let digest = Sha256::digest(&bytes).into();
+    Ok((decode_bytes(&bytes, path, options)?, digest))
+}
+
+/// The bytes of the image file `path`: a regular file, at most
+/// [`max_file_bytes`].
+fn read_image_file(path: &Path, options: &DecodeOptions) -> Result<Vec<u8>, ImageError> {
     use std::io::Read;
     let io = |source| ReadError::Io {
         path: path.to_path_buf(),
         source,
     };
-    if let Some(member) = super::archive::decode_member(path, options) {
-        return member;
-    }
     crate::fs::read::ensure_regular_file(path)?;
     let limit = max_file_bytes(options.max_pixels);
     let file = std::fs::File::open(path).map_err(io)?;
@@ -101,7 +132,7 @@ pub fn decode_file(path: &Path, options: &DecodeOptions) -> Result<RgbImage, Ima
             max_pixels: options.max_pixels,
         });
     }
-    decode_bytes(&bytes, path, options)
+    Ok(bytes)
 }
 
 /// Decode an image held in memory; `path` only names it in errors.

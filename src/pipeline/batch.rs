@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::backend::{Layout, ModelSpec};
-use crate::images::decode::{decode_file, DecodeOptions};
+use crate::images::decode::{decode_file, decode_file_with_digest, DecodeOptions};
 use crate::images::ImageError;
 use crate::preprocess::{Preprocessor, RgbView};
 
@@ -25,6 +25,8 @@ pub struct BatchRecipe {
     pub decode: DecodeOptions,
     /// Skip files that fail to decode instead of stopping.
     pub skip_bad: bool,
+    /// Hash every image's bytes as they are decoded (`--verify-inputs`).
+    pub digests: bool,
 }
 
 impl BatchRecipe {
@@ -41,6 +43,7 @@ impl BatchRecipe {
             affine: spec.channel_affine(),
             decode,
             skip_bad,
+            digests: false,
         }
     }
 
@@ -59,6 +62,9 @@ pub struct Batch {
     pub paths: Vec<PathBuf>,
     /// Files skipped (only with `skip_bad`).
     pub skipped: Vec<ImageError>,
+    /// SHA-256 of each kept image's bytes, as `paths` (with
+    /// [`BatchRecipe::digests`]; empty otherwise).
+    pub digests: Vec<[u8; 32]>,
     /// CPU seconds spent decoding, summed over workers.
     pub decode_s: f64,
     /// CPU seconds spent resizing and normalising, summed over workers.
@@ -67,6 +73,7 @@ pub struct Batch {
 
 struct Slot {
     result: Result<(), ImageError>,
+    digest: Option<[u8; 32]>,
     decode_s: f64,
     /// Per recipe.
     preprocess_s: Vec<f64>,
@@ -77,11 +84,17 @@ struct Slot {
 /// all, so every network sees the same images.
 fn fill_one(recipes: &[&BatchRecipe], path: &std::path::Path, outs: Vec<&mut [f32]>) -> Slot {
     let start = Instant::now();
-    let image = match decode_file(path, &recipes[0].decode) {
-        Ok(image) => image,
+    let decoded = if recipes[0].digests {
+        decode_file_with_digest(path, &recipes[0].decode).map(|(image, d)| (image, Some(d)))
+    } else {
+        decode_file(path, &recipes[0].decode).map(|image| (image, None))
+    };
+    let (image, digest) = match decoded {
+        Ok(decoded) => decoded,
         Err(e) => {
             return Slot {
                 result: Err(e),
+                digest: None,
                 decode_s: start.elapsed().as_secs_f64(),
                 preprocess_s: vec![0.0; recipes.len()],
             }
@@ -102,6 +115,7 @@ fn fill_one(recipes: &[&BatchRecipe], path: &std::path::Path, outs: Vec<&mut [f3
     }
     Slot {
         result,
+        digest,
         decode_s,
         preprocess_s,
     }
@@ -199,22 +213,23 @@ pub fn fill_many(recipes: &[&BatchRecipe], paths: &[PathBuf]) -> Result<Vec<Batc
     let mut skipped = Vec::new();
     for (read, (slot, path)) in slots.into_iter().zip(paths).enumerate() {
         match slot.result {
-            Ok(()) => kept.push((read, path.clone())),
+            Ok(()) => kept.push((read, path.clone(), slot.digest)),
             Err(e) if recipes[0].skip_bad => skipped.push(e),
             Err(e) => return Err(e),
         }
     }
     for ((batch, mut data), &per) in batches.iter_mut().zip(buffers).zip(&lens) {
-        for (write, &(read, _)) in kept.iter().enumerate() {
+        for (write, &(read, _, _)) in kept.iter().enumerate() {
             if write != read {
                 data.copy_within(read * per..(read + 1) * per, write * per);
             }
         }
         data.truncate(kept.len() * per);
         batch.data = data;
-        batch.paths = kept.iter().map(|(_, p)| p.clone()).collect();
+        batch.paths = kept.iter().map(|(_, p, _)| p.clone()).collect();
     }
     batches[0].skipped = skipped;
+    batches[0].digests = kept.iter().filter_map(|(_, _, d)| *d).collect();
     Ok(batches)
 }
 

@@ -98,6 +98,9 @@ pub struct RunStats {
     pub skipped: Vec<ImageError>,
     /// Stage times.
     pub timing: Timing,
+    /// Each image that went through the model and the SHA-256 of its bytes,
+    /// in list order (only when the recipe asks for digests).
+    pub digests: Vec<(PathBuf, [u8; 32])>,
 }
 
 /// One network of a run: how its input is made, the network, and what is
@@ -162,6 +165,15 @@ pub fn run_stages(
             let batches = batches?;
             let n = batches[0].paths.len();
             let skipped = batches[0].skipped.len();
+            for report in &mut reports {
+                report.digests.extend(
+                    batches[0]
+                        .paths
+                        .iter()
+                        .cloned()
+                        .zip(batches[0].digests.iter().copied()),
+                );
+            }
             for ((stage, report), batch) in stages.iter_mut().zip(&mut reports).zip(batches) {
                 report.timing.decode_s += batch.decode_s;
                 report.timing.preprocess_s += batch.preprocess_s;

@@ -209,3 +209,51 @@ fn two_processes_filling_one_entry_leave_one_sound_entry() {
         std::fs::read(out(2)).unwrap()
     );
 }
+
+/// `--verify-inputs` reads every image (the cache is not consulted), and
+/// records a fingerprint of the side's bytes that does not depend on where
+/// the folder lies and that an edit keeping the mtime changes.
+#[test]
+fn verify_inputs_fingerprints_the_bytes_and_skips_the_cache() {
+    let sandbox = Sandbox::new();
+    let real = sandbox.side("real");
+    sandbox.fid(&[]);
+    let first = sandbox.fid(&["--verify-inputs"]);
+    assert_eq!(cache_status(&first, &real), "none");
+    let fingerprint = first["inputs"][0]["content_sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(fingerprint.len(), 64);
+    assert_ne!(
+        first["inputs"][1]["content_sha256"],
+        first["inputs"][0]["content_sha256"]
+    );
+    // The same files elsewhere: the same fingerprint.
+    let moved = sandbox.side("moved");
+    std::fs::rename(&real, &moved).unwrap();
+    let elsewhere = sandbox.json(&[
+        "fid",
+        s(&moved),
+        s(&sandbox.side("fake")),
+        "--model",
+        "builtin",
+        "--verify-inputs",
+    ]);
+    assert_eq!(
+        elsewhere["inputs"][0]["content_sha256"],
+        fingerprint.as_str()
+    );
+    assert_eq!(elsewhere["value"], first["value"]);
+    // One image's bytes replaced by another's, its mtime kept: the
+    // fingerprint changes.
+    std::fs::rename(&moved, &real).unwrap();
+    let other = std::fs::read(real.join("00001.png")).unwrap();
+    rewrite_keeping_mtime(&real.join("00000.png"), &other);
+    let edited = sandbox.fid(&["--verify-inputs"]);
+    assert_ne!(edited["inputs"][0]["content_sha256"], fingerprint.as_str());
+    // Without the flag, no fingerprint.
+    assert!(sandbox.fid(&["--no-cache"])["inputs"][0]
+        .get("content_sha256")
+        .is_none());
+}

@@ -18,6 +18,7 @@ fn record(metric: &str, labels: &[(&str, &str)], at: &str) -> ResultRecord {
         count: Some(500),
         dim: Some(256),
         sha256: None,
+        content_sha256: None,
     }];
     for (k, v) in labels {
         r.labels.insert((*k).into(), (*v).into());

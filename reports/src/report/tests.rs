@@ -266,6 +266,7 @@ fn unlabelled_records_are_grouped_by_their_generated_input() {
         count: Some(10),
         dim: None,
         sha256: None,
+        content_sha256: None,
     };
     let mut fid = rec("fid", 3.0, &[]);
     fid.inputs = vec![input("real/"), input("fake/")];
