@@ -33,6 +33,15 @@ pub struct GenerateArgs {
     /// salt-pepper, contamination), in order; repeatable.
     #[arg(long, value_name = "KIND:LEVEL", value_parser = parse_disturbance)]
     pub disturb: Vec<Disturbance>,
+    /// Replace this fraction (0 to 0.75) of the images, after the
+    /// disturbances, by exact copies of images of the set drawn with
+    /// --copies-of: what a model that memorised its training set writes
+    /// (`geneval nn` finds them).
+    #[arg(long, value_name = "FRACTION")]
+    pub copies: Option<f64>,
+    /// The seed of the set --copies copies from (same --n, --size, classes).
+    #[arg(long, value_name = "SEED", default_value_t = 0, requires = "copies")]
+    pub copies_of: u64,
 }
 
 /// `png`, `jpeg` or `jpg`; anything else gets [`ImageFormat`]'s own message

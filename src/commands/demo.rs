@@ -58,6 +58,7 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<Outcome> {
         keep_classes: None,
         format: ImageFormat::Png,
         disturbances: Vec::new(),
+        copies: None,
     };
     let real = make_set(&mut extraction, &args.out.join("real"), &base, "real")?;
     let twin_options = GenerateOptions {

@@ -3,7 +3,7 @@
 
 use super::Outcome;
 use crate::cli::{GenerateArgs, GlobalArgs};
-use crate::generate::{self, GenerateOptions};
+use crate::generate::{self, Copies, GenerateOptions};
 use crate::record::RecordBuilder;
 use anyhow::{Context, Result};
 
@@ -18,6 +18,10 @@ pub fn run(args: &GenerateArgs, _global: &GlobalArgs) -> Result<Outcome> {
         keep_classes: args.keep_classes,
         format: args.format,
         disturbances: args.disturb.clone(),
+        copies: args.copies.map(|fraction| Copies {
+            fraction,
+            of_seed: args.copies_of,
+        }),
     };
     let report = generate::write_set(&args.out, &options)
         .with_context(|| format!("generating images in {}", args.out.display()))?;
@@ -31,12 +35,15 @@ pub fn run(args: &GenerateArgs, _global: &GlobalArgs) -> Result<Outcome> {
         .setting("classes", options.classes)
         .setting("keep_classes", options.keep_classes)
         .setting("format", options.format.to_string())
-        .setting("disturbances", names.clone());
+        .setting("disturbances", names.clone())
+        .setting("copies", options.copies.map(|c| c.fraction))
+        .setting("copies_of", options.copies.map(|c| c.of_seed));
     record.outputs.push(args.out.display().to_string());
     record.outputs.push(report.labels.display().to_string());
     record
         .set("images", report.images as f64)
         .set("contaminated", report.contaminated as f64)
+        .set("copies", report.copies as f64)
         .set("images_per_s", report.images_per_s);
     let mut summary = vec![format!(
         "wrote {} {} images of {s}x{s} ({} of {} classes, seed {}) to {} in {:.2} s ({:.0} images/s)",
@@ -57,6 +64,12 @@ pub fn run(args: &GenerateArgs, _global: &GlobalArgs) -> Result<Outcome> {
         summary.push(format!(
             "{} images are contaminants (class -1 in labels.csv)",
             report.contaminated
+        ));
+    }
+    if let Some(copies) = options.copies {
+        summary.push(format!(
+            "{} images are copies of the set with seed {}",
+            report.copies, copies.of_seed
         ));
     }
     summary.push(format!("labels: {}", report.labels.display()));

@@ -66,6 +66,7 @@ fn generate(
         keep_classes: keep,
         format: ImageFormat::Png,
         disturbances,
+        copies: None,
     };
     generate::write_set(out, &options).with_context(|| format!("generating {}", out.display()))?;
     Ok(out.to_owned())

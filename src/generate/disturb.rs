@@ -234,11 +234,16 @@ impl FromStr for Disturbance {
 /// sequence, not independent draws), and the set for a lower `alpha` is a
 /// subset of the set for a higher one.
 pub fn contaminated(seed: u64, index: usize, alpha: f64) -> bool {
+    picked(seed, index, alpha, DisturbanceKind::Contamination.purpose())
+}
+
+/// [`contaminated`]'s low-discrepancy pick, with the offset drawn for
+/// `purpose` (so two kinds of replacement pick different images).
+pub(crate) fn picked(seed: u64, index: usize, alpha: f64, purpose: u64) -> bool {
     if alpha <= 0.0 {
         return false;
     }
-    let offset = (rng::key(seed, 0, DisturbanceKind::Contamination.purpose()) >> 11) as f64
-        / (1u64 << 53) as f64;
+    let offset = (rng::key(seed, 0, purpose) >> 11) as f64 / (1u64 << 53) as f64;
     // index·φ mod 1 computed exactly in 64-bit fixed point.
     const PHI_FIXED: u64 = 0x9E37_79B9_7F4A_7C15;
     let step = (index as u64).wrapping_mul(PHI_FIXED) >> 11;

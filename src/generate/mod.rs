@@ -99,6 +99,49 @@ pub struct GenerateOptions {
     pub format: ImageFormat,
     /// Disturbances applied in order to every image.
     pub disturbances: Vec<Disturbance>,
+    /// Exact copies of another set's images put in place of some images.
+    pub copies: Option<Copies>,
+}
+
+/// Copies of a "training" set planted in a generated set (`--copies F
+/// --copies-of SEED`): a fraction of the images is replaced, after every
+/// disturbance, by images of the set `geneval generate` draws with the same
+/// arguments and seed `of_seed`, undisturbed. This is what a memorising
+/// model produces, and what `geneval nn` must find (the `contamination`
+/// disturbance instead plants images of *another* distribution).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Copies {
+    /// The fraction replaced, in `[0, 0.75]`; picked as [`contaminated`]
+    /// picks (a lower fraction's copies are a subset of a higher one's).
+    pub fraction: f64,
+    /// The seed of the set copied from.
+    pub of_seed: u64,
+}
+
+/// Where [`Copies`] draws from: `0x636f70` = "cop".
+const COPIES_PURPOSE: u64 = 0x636f_7069_6573_0000;
+
+/// The index, in the set of seed `copies.of_seed`, of the image that image
+/// `index` is a copy of; `None` when it is not a copy. The source is a
+/// uniform draw over the `n` images of that set.
+pub fn copy_source(options: &GenerateOptions, index: usize) -> Option<usize> {
+    let copies = options.copies?;
+    if !disturb::picked(options.seed, index, copies.fraction, COPIES_PURPOSE) {
+        return None;
+    }
+    let mut draw = rng::Rng::new(options.seed, index as u64, COPIES_PURPOSE);
+    Some(draw.below(options.n as u64) as usize)
+}
+
+/// The options of the set [`Copies`] copies from: the same set, drawn with
+/// `of_seed`, with neither disturbances nor copies.
+fn copied_set(options: &GenerateOptions, of_seed: u64) -> GenerateOptions {
+    GenerateOptions {
+        seed: of_seed,
+        disturbances: Vec::new(),
+        copies: None,
+        ..options.clone()
+    }
 }
 
 impl Default for GenerateOptions {
@@ -111,6 +154,7 @@ impl Default for GenerateOptions {
             keep_classes: None,
             format: ImageFormat::Png,
             disturbances: Vec::new(),
+            copies: None,
         }
     }
 }
@@ -130,6 +174,11 @@ impl GenerateOptions {
         }
         if self.classes == 0 {
             return invalid("--classes must be at least 1".into());
+        }
+        if let Some(copies) = self.copies {
+            if !(0.0..=0.75).contains(&copies.fraction) {
+                return invalid(format!("--copies {} is outside 0..=0.75", copies.fraction));
+            }
         }
         if let Some(k) = self.keep_classes {
             if k == 0 || k > self.classes {
@@ -189,6 +238,8 @@ pub struct GeneratedSet {
     pub images: usize,
     /// How many of them are contaminants.
     pub contaminated: usize,
+    /// How many are copies of another set ([`Copies`]).
+    pub copies: usize,
     /// `labels.csv`.
     pub labels: PathBuf,
     /// Wall time, seconds.
@@ -360,7 +411,11 @@ pub fn write_set(out: &Path, options: &GenerateOptions) -> Result<GeneratedSet, 
     let contaminants = (0..options.n)
         .into_par_iter()
         .map(|index| -> Result<bool, GenerateError> {
-            let (image, contaminant) = render_disturbed(options, index);
+            let (mut image, mut contaminant) = render_disturbed(options, index);
+            if let (Some(source), Some(copies)) = (copy_source(options, index), options.copies) {
+                image = render(&copied_set(options, copies.of_seed), source);
+                contaminant = false;
+            }
             let path = out.join(options.file_name(index));
             let bytes = encode(&image, options.format, &path)?;
             crate::fs::write_bytes_atomically(&path, &bytes)?;
@@ -368,11 +423,15 @@ pub fn write_set(out: &Path, options: &GenerateOptions) -> Result<GeneratedSet, 
         })
         .collect::<Result<Vec<bool>, _>>()?;
     let mut csv = String::from("file,class\n");
+    let mut copies = 0;
     for (index, &contaminant) in contaminants.iter().enumerate() {
-        let class = if contaminant {
-            "-1".to_owned()
-        } else {
-            label_of(options, index).to_string()
+        let class = match (copy_source(options, index), options.copies) {
+            (Some(source), Some(c)) => {
+                copies += 1;
+                label_of(&copied_set(options, c.of_seed), source).to_string()
+            }
+            _ if contaminant => "-1".to_owned(),
+            _ => label_of(options, index).to_string(),
         };
         csv.push_str(&format!("{},{class}\n", options.file_name(index)));
     }
@@ -382,6 +441,7 @@ pub fn write_set(out: &Path, options: &GenerateOptions) -> Result<GeneratedSet, 
     Ok(GeneratedSet {
         images: options.n,
         contaminated: contaminants.iter().filter(|&&c| c).count(),
+        copies,
         labels,
         seconds,
         images_per_s: options.n as f64 / seconds.max(1e-9),

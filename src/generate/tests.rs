@@ -379,3 +379,47 @@ mod disturbances {
         assert!(matches!(err, GenerateError::NameClash { .. }), "{err}");
     }
 }
+
+#[test]
+fn copies_are_the_other_sets_images_and_nest_by_fraction() {
+    let copies = |fraction| GenerateOptions {
+        copies: Some(Copies {
+            fraction,
+            of_seed: 3,
+        }),
+        ..options(200, 16)
+    };
+    let (low, high) = (copies(0.1), copies(0.3));
+    let picked = |o: &GenerateOptions| -> Vec<usize> {
+        (0..200).filter(|&i| copy_source(o, i).is_some()).collect()
+    };
+    let (a, b) = (picked(&low), picked(&high));
+    assert!((18..=22).contains(&a.len()), "{}", a.len());
+    assert!((58..=62).contains(&b.len()), "{}", b.len());
+    assert!(a.iter().all(|i| b.contains(i)));
+    assert!(a
+        .iter()
+        .all(|&i| copy_source(&low, i) == copy_source(&high, i)));
+    // The files written are the source set's images, byte for byte.
+    let dir = tempfile::tempdir().unwrap();
+    let (fake, real) = (dir.path().join("fake"), dir.path().join("real"));
+    let set = write_set(&fake, &low).unwrap();
+    assert_eq!(set.copies, a.len());
+    write_set(
+        &real,
+        &GenerateOptions {
+            seed: 3,
+            ..options(200, 16)
+        },
+    )
+    .unwrap();
+    for &i in &a {
+        let j = copy_source(&low, i).unwrap();
+        assert_eq!(
+            std::fs::read(fake.join(low.file_name(i))).unwrap(),
+            std::fs::read(real.join(low.file_name(j))).unwrap()
+        );
+    }
+    let too_many = copies(0.8);
+    assert!(too_many.validate().is_err());
+}

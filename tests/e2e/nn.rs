@@ -68,3 +68,71 @@ fn planted_copies_are_found_and_a_clean_twin_has_none() {
         assert_eq!(found["settings"]["outliers"].as_array().unwrap().len(), 10);
     }
 }
+
+/// `generate --copies 0.1 --copies-of 1` plants exact copies of the set
+/// drawn with seed 1, as a model that memorised it would: `nn` finds every
+/// one of them, paired with the image it copies, and nothing else.
+#[test]
+fn generated_copies_of_the_training_set_are_all_found() {
+    use geneval::generate::{copy_source, Copies, GenerateOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let (real, fake) = (dir.path().join("real"), dir.path().join("fake"));
+    generate(&real, "1");
+    let out = geneval()
+        .args(["generate", s(&fake), "--n", "30", "--size", "32"])
+        .args([
+            "--seed",
+            "2",
+            "--copies",
+            "0.1",
+            "--copies-of",
+            "1",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let options = GenerateOptions {
+        n: 30,
+        size: 32,
+        seed: 2,
+        copies: Some(Copies {
+            fraction: 0.1,
+            of_seed: 1,
+        }),
+        ..GenerateOptions::default()
+    };
+    let planted: Vec<(usize, usize)> = (0..30)
+        .filter_map(|i| copy_source(&options, i).map(|j| (i, j)))
+        .collect();
+    assert_eq!(planted.len(), 3, "{planted:?}");
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(record["values"]["copies"], 3.0);
+    let found = run_json(&["nn", s(&real), s(&fake), "--model", "builtin"]);
+    assert_eq!(found["values"]["copies"], 3.0, "{found}");
+    let mut pairs: Vec<(String, String)> = found["settings"]["possible_copies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let name = |side: &str| {
+                std::path::Path::new(p[side].as_str().unwrap())
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            };
+            (name("fake"), name("real"))
+        })
+        .collect();
+    pairs.sort();
+    let want: Vec<(String, String)> = planted
+        .iter()
+        .map(|(i, j)| (format!("{i:05}.png"), format!("{j:05}.png")))
+        .collect();
+    assert_eq!(pairs, want);
+}
