@@ -345,17 +345,7 @@ pub fn append_record(path: &Path, record: &ResultRecord) -> Result<Option<String
 /// SHA-256 of a file, hex; `None` if it cannot be read (the caller has
 /// already read it, so this only fails on a race).
 pub fn file_sha256(path: &Path) -> Option<String> {
-    let mut file = std::fs::File::open(path).ok()?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buffer).ok()?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Some(crate::networks::download::hex(&hasher.finalize()))
+    crate::fs::sha256_file(path).ok()
 }
 
 /// SHA-256 of bytes already in memory, hex: the file's hash without a

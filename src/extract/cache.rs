@@ -91,10 +91,6 @@ pub struct StatsCache {
     dir: PathBuf,
 }
 
-fn sha256_file(path: &Path) -> std::io::Result<String> {
-    Ok(hex(&Sha256::digest(std::fs::read(path)?)))
-}
-
 fn now_s() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -176,7 +172,7 @@ impl StatsCache {
             let text = std::fs::read_to_string(&manifest_path).map_err(|e| e.to_string())?;
             let manifest: Manifest = serde_json::from_str(&text).map_err(|e| e.to_string())?;
             let moments_path = entry.join("moments.npz");
-            let found = sha256_file(&moments_path).map_err(|e| e.to_string())?;
+            let found = crate::fs::sha256_file(&moments_path).map_err(|e| e.to_string())?;
             if manifest.key != key || found != manifest.moments_sha256 {
                 return Err("its moments.npz does not match its manifest".into());
             }
@@ -223,7 +219,7 @@ impl StatsCache {
         };
         write_partial(&moments_path, moments, &metadata).map_err(std::io::Error::other)?;
         let manifest = Manifest {
-            moments_sha256: sha256_file(&moments_path)?,
+            moments_sha256: crate::fs::sha256_file(&moments_path)?,
             ..manifest
         };
         let json = serde_json::to_vec_pretty(&manifest).map_err(std::io::Error::other)?;

@@ -156,6 +156,25 @@ pub fn write_bytes_atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteErro
     })
 }
 
+/// SHA-256 of a file's bytes, hex, read in 1 MiB pieces (model files are
+/// gigabytes): the one hash behind records' inputs, cache entries and model
+/// manifests.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(crate::networks::download::hex(&hasher.finalize()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
