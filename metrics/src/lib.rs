@@ -78,6 +78,7 @@
 pub mod authenticity;
 pub mod bootstrap;
 pub mod cmmd;
+pub mod data_copying;
 pub mod error;
 pub mod finite;
 pub mod frechet;

@@ -148,6 +148,18 @@ pub(crate) fn symmetric_eigenvalues(m: ArrayView2<'_, f64>) -> Option<Vec<f64>> 
     as_faer(&m).self_adjoint_eigenvalues(Side::Lower).ok()
 }
 
+/// Eigenvalues (nondecreasing) and eigenvectors (columns, in that order)
+/// of a symmetric matrix (only its lower triangle is read). `None` if the
+/// iteration did not converge.
+pub(crate) fn symmetric_eigen(m: ArrayView2<'_, f64>) -> Option<(Vec<f64>, Array2<f64>)> {
+    let eig = as_faer(&m).self_adjoint_eigen(Side::Lower).ok()?;
+    let (u, s) = (eig.U(), eig.S());
+    let n = m.nrows();
+    let values = (0..n).map(|j| s[j]).collect();
+    let vectors = Array2::from_shape_fn((n, n), |(i, j)| u[(i, j)]);
+    Some((values, vectors))
+}
+
 /// Lower Cholesky factor `L` with `m = L Lᵀ`, or `None` when `m` is not
 /// numerically positive definite.
 pub(crate) fn cholesky_lower(m: ArrayView2<'_, f64>) -> Option<Mat<f64>> {

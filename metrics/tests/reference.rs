@@ -341,3 +341,29 @@ fn cmmd_matches_a_float64_reimplementation_of_google_research_cmmd() {
         }
     }
 }
+
+/// C_T against scikit-learn's PCA/KMeans/NearestNeighbors and scipy's
+/// Mann–Whitney U as dgm-eval's `compute_CTscore` uses them
+/// (`generate_ct.py`, clusters clear enough that every k-means finds the
+/// same cells): near 0 for fresh samples, strongly negative with half the
+/// samples copied from the training set, positive for underfitting.
+#[test]
+fn c_t_matches_dgm_eval_definition_with_sklearn_and_scipy() {
+    use geneval_metrics::data_copying::data_copying;
+    let all = read_json("ct_expected.json");
+    let train: Array2<f64> = read_npy(fixtures().join("ct_train.npy")).unwrap();
+    let test: Array2<f64> = read_npy(fixtures().join("ct_test.npy")).unwrap();
+    // The fixture's own numbers, so a regenerated file that moved is noticed.
+    assert_eq!(all["c_t"]["copying"].as_f64(), Some(-3.5564606880917884));
+    for (name, want) in all["c_t"].as_object().unwrap() {
+        let gen: Array2<f64> = read_npy(fixtures().join(format!("ct_gen_{name}.npy"))).unwrap();
+        let got = data_copying(train.view(), test.view(), gen.view()).unwrap();
+        let want = want.as_f64().unwrap();
+        // Tolerance from the fixture's JSON: same cells, same ranks.
+        assert!(
+            (got.c_t - want).abs() < 1e-9,
+            "C_T {name}: {} vs {want}",
+            got.c_t
+        );
+    }
+}
