@@ -42,6 +42,11 @@ pub struct NnArgs {
     /// How many possible copies and outliers to list.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
+    /// Held-out real samples for the C_T data-copying test (images or
+    /// features). Without it the real side is split: even rows are the
+    /// training set, odd rows the held-out set.
+    #[arg(long, value_name = "PATH")]
+    pub real_test: Option<PathBuf>,
     /// Feature extraction for image sides.
     #[command(flatten)]
     pub extract: ExtractArgs,

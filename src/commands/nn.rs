@@ -1,8 +1,9 @@
 //! `geneval nn REAL FAKE`: each generated sample's nearest real sample, in
 //! any feature space: AuthPct (Alaa et al. 2022, as dgm-eval computes it),
 //! possible copies of the training set, the generated samples farthest from
-//! every real one (outliers), and both nearest-neighbour distance
-//! distributions.
+//! every real one (outliers), both nearest-neighbour distance distributions,
+//! and the C_T data-copying test (Meehan et al. 2020, as dgm-eval computes
+//! it; `metrics/src/data_copying.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +18,7 @@ use crate::files::side::is_images;
 use crate::images::discover::{discover, DiscoverOptions};
 use crate::record::RecordBuilder;
 use geneval_metrics::authenticity::authenticity;
+use geneval_metrics::data_copying::data_copying;
 
 /// Rows scaled to unit length (cosine distance is then `d² / 2` of the
 /// Euclidean one, and nearest neighbours are the same).
@@ -60,9 +62,33 @@ pub fn run(args: &NnArgs, global: &GlobalArgs) -> Result<Outcome> {
     let mut extraction = Extraction::new(&args.extract, global.quiet);
     let (real, input_real) = feature_rows(&args.real, &mut extraction, "real")?;
     let (fake, input_fake) = feature_rows(&args.fake, &mut extraction, "generated")?;
+    let held_out = match &args.real_test {
+        Some(path) => {
+            let (rows, input) = feature_rows(path, &mut extraction, "held-out real")?;
+            Some((rows, input))
+        }
+        None => None,
+    };
     let (real, fake) = match args.distance {
         Distance::Euclidean => (real, fake),
         Distance::Cosine => (unit_rows(real), unit_rows(fake)),
+    };
+    // C_T (Meehan et al. 2020, dgm-eval's compute_CTscore) on the raw
+    // features as dgm-eval computes it (its own PCA and Euclidean cells).
+    let (c_t, c_t_split) = {
+        let (train, test, split) = match &held_out {
+            Some((rows, _)) => (real.clone(), rows.clone(), "--real-test"),
+            None => {
+                let even: Vec<usize> = (0..real.nrows()).step_by(2).collect();
+                let odd: Vec<usize> = (1..real.nrows()).step_by(2).collect();
+                (
+                    real.select(ndarray::Axis(0), &even),
+                    real.select(ndarray::Axis(0), &odd),
+                    "real side: even rows train, odd rows held out",
+                )
+            }
+        };
+        (data_copying(train.view(), test.view(), fake.view()), split)
     };
     let a = authenticity(real.view(), fake.view()).with_context(|| {
         format!(
@@ -104,7 +130,25 @@ pub fn run(args: &NnArgs, global: &GlobalArgs) -> Result<Outcome> {
     };
     let copy_fraction = copies.len() as f64 / fake.nrows() as f64;
     let record = builder.record();
-    extraction.describe(record, [input_real, input_fake]);
+    let mut inputs = vec![input_real, input_fake];
+    inputs.extend(held_out.map(|(_, input)| input));
+    extraction.describe(record, inputs);
+    match &c_t {
+        Ok(ct) => {
+            record.set("c_t", ct.c_t).setting(
+                "c_t",
+                json!({
+                    "split": c_t_split,
+                    "cell_z": ct.cell_z,
+                    "cell_test_share": ct.cell_test_share,
+                    "cell_included": ct.cell_included,
+                }),
+            );
+        }
+        Err(e) => record
+            .warnings
+            .push(format!("C_T data-copying test not computed: {e}")),
+    }
     record.value = Some(a.authpct);
     record
         .set("authpct", a.authpct)
@@ -151,6 +195,12 @@ pub fn run(args: &NnArgs, global: &GlobalArgs) -> Result<Outcome> {
             args.distance.as_str()
         ),
     ];
+    if let Ok(ct) = &c_t {
+        summary.push(format!(
+            "C_T data-copying test: {:.3} (Meehan et al. 2020, dgm-eval's definition; << 0 copying, >> 0 underfitting; {c_t_split})",
+            ct.c_t
+        ));
+    }
     for &i in copies.iter().take(args.top) {
         summary.push(format!(
             "  copy?   {} ~ {}  (distance {:.4}, {:.3} of the real one's neighbour)",

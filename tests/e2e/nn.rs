@@ -136,3 +136,57 @@ fn generated_copies_of_the_training_set_are_all_found() {
         .collect();
     assert_eq!(pairs, want);
 }
+
+/// The C_T data-copying test with a held-out real set: near 0 for a clean
+/// twin, strongly negative when 30% of the samples are copies of the
+/// training set (measured here: -0.94 and -3.80; the bounds leave room for
+/// other CPUs' float kernels).
+#[test]
+fn c_t_is_near_zero_for_a_twin_and_negative_for_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let make = |name: &str, seed: &str, extra: &[&str]| {
+        let path = dir.path().join(name);
+        let n = if name == "few" { "30" } else { "200" };
+        let out = geneval()
+            .args(["generate", s(&path), "--n", n, "--size", "32"])
+            .args(["--seed", seed])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        path
+    };
+    let train = make("train", "1", &[]);
+    let held = make("held", "3", &[]);
+    let twin = make("twin", "2", &[]);
+    let copies = make("copies", "2", &["--copies", "0.3", "--copies-of", "1"]);
+    let c_t = |fake: &Path| {
+        let r = run_json(&[
+            "nn",
+            s(&train),
+            s(fake),
+            "--model",
+            "builtin",
+            "--real-test",
+            s(&held),
+        ]);
+        assert_eq!(r["settings"]["c_t"]["split"], "--real-test");
+        assert_eq!(r["inputs"].as_array().unwrap().len(), 3);
+        r["values"]["c_t"].as_f64().unwrap()
+    };
+    let (clean, copied) = (c_t(&twin), c_t(&copies));
+    assert!(clean.abs() < 2.0, "twin C_T {clean}");
+    assert!(
+        copied < -3.0 && copied < clean - 2.0,
+        "copies C_T {copied} vs twin {clean}"
+    );
+    // Too few generated samples for any cell: a warning, no value.
+    let few = make("few", "4", &[]);
+    let r = run_json(&["nn", s(&train), s(&few), "--model", "builtin"]);
+    assert!(r["values"].get("c_t").is_none(), "{r}");
+    assert!(r["warnings"].to_string().contains("C_T"), "{r}");
+}
