@@ -4,21 +4,12 @@
 //! shards of a tar side merge into one pass; a missing shard is named.
 
 use crate::common::*;
-use ndarray::{Array1, Array2, Array4};
+use ndarray::{Array2, Array4};
 use std::path::{Path, PathBuf};
 
 fn generate(dir: &Path, n: usize) -> PathBuf {
     let images = dir.join("images");
-    let out = geneval()
-        .args(["generate", s(&images), "--n", &n.to_string()])
-        .args(["--size", "32", "--seed", "11"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    generate_set(&images, n, 32, 11, &[]);
     images
 }
 
@@ -124,13 +115,7 @@ fn folder_tar_shards_and_pixel_arrays_give_identical_features() {
     run_json(&["merge", s(&part(0)), s(&part(1)), "-o", s(&merged)]);
     let single = dir.path().join("single.npz");
     run_json(&["stats", s(&images), "--model", "builtin", "-o", s(&single)]);
-    let read = |p: &Path| {
-        let mut npz = ndarray_npy::NpzReader::new(std::fs::File::open(p).unwrap()).unwrap();
-        let mu: Array1<f64> = npz.by_name("mu").unwrap();
-        let sigma: Array2<f64> = npz.by_name("sigma").unwrap();
-        (mu, sigma)
-    };
-    let ((mu_m, sigma_m), (mu_s, sigma_s)) = (read(&merged), read(&single));
+    let ((mu_m, sigma_m), (mu_s, sigma_s)) = (read_mu_sigma(&merged), read_mu_sigma(&single));
     let scale = sigma_s.iter().fold(0f64, |m, v| m.max(v.abs()));
     for (a, b) in mu_m.iter().zip(&mu_s).chain(sigma_m.iter().zip(&sigma_s)) {
         assert!((a - b).abs() <= 1e-12 * scale.max(1.0), "{a} vs {b}");

@@ -315,3 +315,26 @@ pub fn assert_refused(args: &[&str], run: &Measured, names: &[&str], bound_mib: 
         run.peak_rss_mib()
     );
 }
+
+/// `geneval generate FOLDER --n N --size SIZE --seed SEED EXTRA...`, which
+/// must succeed: the image sets most end-to-end tests start from.
+pub fn generate_set(folder: &Path, n: usize, size: u32, seed: u64, extra: &[&str]) {
+    let out = geneval()
+        .args(["generate", s(folder), "--n", &n.to_string()])
+        .args(["--size", &size.to_string(), "--seed", &seed.to_string()])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "generate {}: {}",
+        folder.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `mu` and `sigma` of a statistics `.npz`.
+pub fn read_mu_sigma(path: &Path) -> (ndarray::Array1<f64>, Array2<f64>) {
+    let mut npz = ndarray_npy::NpzReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    (npz.by_name("mu").unwrap(), npz.by_name("sigma").unwrap())
+}

@@ -4,33 +4,16 @@
 use crate::common::*;
 use std::path::Path;
 
-fn generate(folder: &Path, seed: &str) {
-    let out = geneval()
-        .args([
-            "generate",
-            s(folder),
-            "--n",
-            "30",
-            "--size",
-            "32",
-            "--seed",
-            seed,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+fn generate(folder: &Path, seed: u64) {
+    generate_set(folder, 30, 32, seed, &[]);
 }
 
 #[test]
 fn planted_copies_are_found_and_a_clean_twin_has_none() {
     let dir = tempfile::tempdir().unwrap();
     let (real, twin) = (dir.path().join("real"), dir.path().join("twin"));
-    generate(&real, "1");
-    generate(&twin, "2");
+    generate(&real, 1);
+    generate(&twin, 2);
     let clean = run_json(&["nn", s(&real), s(&twin), "--model", "builtin"]);
     assert_eq!(clean["metric"], "authpct");
     assert_eq!(clean["values"]["copies"], 0.0, "{clean}");
@@ -77,7 +60,7 @@ fn generated_copies_of_the_training_set_are_all_found() {
     use geneval::generate::{copy_source, Copies, GenerateOptions};
     let dir = tempfile::tempdir().unwrap();
     let (real, fake) = (dir.path().join("real"), dir.path().join("fake"));
-    generate(&real, "1");
+    generate(&real, 1);
     let out = geneval()
         .args(["generate", s(&fake), "--n", "30", "--size", "32"])
         .args([
@@ -144,26 +127,16 @@ fn generated_copies_of_the_training_set_are_all_found() {
 #[test]
 fn c_t_is_near_zero_for_a_twin_and_negative_for_copies() {
     let dir = tempfile::tempdir().unwrap();
-    let make = |name: &str, seed: &str, extra: &[&str]| {
+    let make = |name: &str, seed: u64, extra: &[&str]| {
         let path = dir.path().join(name);
-        let n = if name == "few" { "30" } else { "200" };
-        let out = geneval()
-            .args(["generate", s(&path), "--n", n, "--size", "32"])
-            .args(["--seed", seed])
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let n = if name == "few" { 30 } else { 200 };
+        generate_set(&path, n, 32, seed, extra);
         path
     };
-    let train = make("train", "1", &[]);
-    let held = make("held", "3", &[]);
-    let twin = make("twin", "2", &[]);
-    let copies = make("copies", "2", &["--copies", "0.3", "--copies-of", "1"]);
+    let train = make("train", 1, &[]);
+    let held = make("held", 3, &[]);
+    let twin = make("twin", 2, &[]);
+    let copies = make("copies", 2, &["--copies", "0.3", "--copies-of", "1"]);
     let c_t = |fake: &Path| {
         let r = run_json(&[
             "nn",
@@ -185,7 +158,7 @@ fn c_t_is_near_zero_for_a_twin_and_negative_for_copies() {
         "copies C_T {copied} vs twin {clean}"
     );
     // Too few generated samples for any cell: a warning, no value.
-    let few = make("few", "4", &[]);
+    let few = make("few", 4, &[]);
     let r = run_json(&["nn", s(&train), s(&few), "--model", "builtin"]);
     assert!(r["values"].get("c_t").is_none(), "{r}");
     assert!(r["warnings"].to_string().contains("C_T"), "{r}");

@@ -94,24 +94,7 @@ fn partial_statistics_work_as_fid_side_and_refuse_final_ones_in_merge() {
 fn four_parallel_shards_merge_into_one_pass_of_images() {
     let dir = tempfile::tempdir().unwrap();
     let images = dir.path().join("images");
-    let out = geneval()
-        .args([
-            "generate",
-            s(&images),
-            "--n",
-            "23",
-            "--size",
-            "32",
-            "--seed",
-            "4",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    generate_set(&images, 23, 32, 4, &[]);
     let part = |k: usize| dir.path().join(format!("part.{k}.npz"));
     let children: Vec<_> = (0..4)
         .map(|k| {
@@ -135,13 +118,7 @@ fn four_parallel_shards_merge_into_one_pass_of_images() {
     assert_eq!(record["settings"]["shards"], 4);
     let single = dir.path().join("single.npz");
     run_json(&["stats", s(&images), "--model", "builtin", "-o", s(&single)]);
-    let read = |p: &std::path::Path| {
-        let mut npz = ndarray_npy::NpzReader::new(std::fs::File::open(p).unwrap()).unwrap();
-        let mu: Array1<f64> = npz.by_name("mu").unwrap();
-        let sigma: Array2<f64> = npz.by_name("sigma").unwrap();
-        (mu, sigma)
-    };
-    let ((mu_m, sigma_m), (mu_s, sigma_s)) = (read(&merged), read(&single));
+    let ((mu_m, sigma_m), (mu_s, sigma_s)) = (read_mu_sigma(&merged), read_mu_sigma(&single));
     let scale = sigma_s.iter().fold(0f64, |m, v| m.max(v.abs()));
     for (a, b) in mu_m.iter().zip(&mu_s).chain(sigma_m.iter().zip(&sigma_s)) {
         assert!((a - b).abs() <= 1e-12 * scale.max(1.0), "{a} vs {b}");
@@ -205,12 +182,7 @@ fn a_shard_without_partial_or_of_features_is_refused() {
 fn features_shards_concatenate_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let images = dir.path().join("images");
-    let out = geneval()
-        .args(["generate", s(&images), "--n", "11", "--size", "32"])
-        .args(["--seed", "5"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    generate_set(&images, 11, 32, 5, &[]);
     let part = |k: usize| dir.path().join(format!("rows.{k}.npy"));
     for k in 0..3 {
         run_json(&[
