@@ -2,10 +2,19 @@
 //! inline as SVG, no script, no external URL (no fonts, no CDN, no images
 //! by URL), so it opens the same offline, in a mail attachment or in CI
 //! artefacts. Everything that comes from records (labels, paths, commands,
-//! metric names) is escaped.
+//! metric names) is escaped. Sample thumbnails, when the caller added any,
+//! are JPEGs inside the page as `data:` URIs, which load no file and make
+//! no request; their CSS is written only when there are some, so pages
+//! without images are unchanged.
+
+use base64::Engine as _;
 
 use crate::charts::Chart;
-use crate::report::{format_number, format_uncertainty, Cell, Measure, Report, Table, Verdict};
+use crate::report::samples::DATA_URI_PREFIX;
+use crate::report::{
+    format_number, format_uncertainty, Cell, Measure, Report, SampleKind, Samples, Table,
+    Thumbnail, Verdict,
+};
 
 /// Chart size in SVG pixels (scaled to the page by CSS).
 const CHART_SIZE: (u32, u32) = (640, 400);
@@ -101,6 +110,20 @@ footer { color: var(--muted); font-size: 0.8rem; padding: 8px 0 40px; }
 @media (max-width: 900px) { .pair { grid-template-columns: 1fr; } }
 @media (max-width: 640px) { .charts { grid-template-columns: 1fr; } .wrap { padding: 0 14px; } }
 @media print { body { background: #fff; } .card, .panel, figure, details.provenance { box-shadow: none; } details.provenance { display: block; } }
+"#;
+
+/// The CSS of the sample thumbnails, added only to pages that have some.
+const SAMPLES_STYLE: &str = r#"
+.samples .panel + .panel { margin-top: 16px; }
+.samples h3 { font-size: 1rem; margin: 0 0 4px; overflow-wrap: anywhere; }
+.samples .used { color: var(--muted); font-size: 0.82rem; margin: 0 0 10px; overflow-wrap: anywhere; }
+.thumbs { display: flex; flex-wrap: wrap; gap: 8px; }
+.tile { margin: 0; padding: 4px; border: 1px solid var(--line); border-radius: 6px; background: var(--zebra); }
+.tile .imgs { display: flex; gap: 3px; }
+.tile img, .tile .gone { display: block; width: 96px; height: 96px; object-fit: contain; background: #fff; image-rendering: auto; }
+.tile .gone { display: flex; align-items: center; justify-content: center; text-align: center; font-size: 0.7rem; color: var(--fail); border: 1px dashed #f3b8b3; overflow: hidden; }
+.tile figcaption { margin-top: 3px; font-size: 0.72rem; max-width: 195px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.tile.pair figcaption { max-width: 198px; }
 "#;
 
 fn measure_html(m: &Measure) -> String {
@@ -323,6 +346,81 @@ fn cards(out: &mut String, report: &Report) {
     }
 }
 
+/// One thumbnail: the JPEG as a `data:` URI, or a placeholder saying why
+/// it is not there.
+fn thumbnail_html(out: &mut String, thumb: &Thumbnail) {
+    match thumb {
+        Thumbnail::Jpeg {
+            name,
+            width,
+            height,
+            bytes,
+        } => out.push_str(&format!(
+            "<img src=\"{DATA_URI_PREFIX}{}\" width=\"{width}\" height=\"{height}\" alt=\"{name}\" title=\"{name}\">",
+            base64::engine::general_purpose::STANDARD.encode(bytes),
+            name = escape(name),
+        )),
+        Thumbnail::Missing { name, reason } => out.push_str(&format!(
+            "<div class=\"gone\" title=\"{}: {}\">{}</div>",
+            escape(name),
+            escape(reason),
+            escape(reason)
+        )),
+    }
+}
+
+/// The sample images: one panel per section, a note on the budget.
+fn samples_html(out: &mut String, samples: &Samples) {
+    if samples.is_empty() {
+        return;
+    }
+    out.push_str("<section class=\"samples\">\n<h2>Sample images</h2>\n");
+    if !samples.notes.is_empty() {
+        out.push_str("<div class=\"notes\">");
+        for note in &samples.notes {
+            out.push_str(&format!("<p>{}</p>", escape(note)));
+        }
+        out.push_str("</div>\n");
+    }
+    for section in &samples.sections {
+        out.push_str(&format!(
+            "<div class=\"panel\"><h3>{}</h3>",
+            escape(&section.title)
+        ));
+        if !section.used_by.is_empty() {
+            out.push_str(&format!(
+                "<p class=\"used\">{}</p>",
+                escape(&section.used_by.join("; "))
+            ));
+        }
+        let class = match section.kind {
+            SampleKind::Copies => "tile pair",
+            SampleKind::Grid | SampleKind::Outliers => "tile",
+        };
+        out.push_str("<div class=\"thumbs\">\n");
+        for tile in &section.tiles {
+            out.push_str(&format!("<figure class=\"{class}\"><div class=\"imgs\">"));
+            for thumb in &tile.images {
+                thumbnail_html(out, thumb);
+            }
+            out.push_str(&format!(
+                "</div><figcaption title=\"{0}\">{0}</figcaption></figure>\n",
+                escape(&tile.caption)
+            ));
+        }
+        out.push_str("</div>");
+        if !section.notes.is_empty() {
+            out.push_str("<div class=\"notes\">");
+            for note in &section.notes {
+                out.push_str(&format!("<p>{}</p>", escape(note)));
+            }
+            out.push_str("</div>");
+        }
+        out.push_str("</div>\n");
+    }
+    out.push_str("</section>\n");
+}
+
 /// The report as one self-contained HTML document.
 pub fn render(report: &Report) -> String {
     let mut out = String::with_capacity(64 * 1024);
@@ -330,7 +428,13 @@ pub fn render(report: &Report) -> String {
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str("<meta name=\"generator\" content=\"geneval\">\n");
     out.push_str(&format!("<title>{}</title>\n", escape(&report.title)));
-    out.push_str(&format!("<style>{STYLE}</style>\n</head>\n<body>\n"));
+    if report.samples.is_empty() {
+        out.push_str(&format!("<style>{STYLE}</style>\n</head>\n<body>\n"));
+    } else {
+        out.push_str(&format!(
+            "<style>{STYLE}{SAMPLES_STYLE}</style>\n</head>\n<body>\n"
+        ));
+    }
 
     out.push_str(&format!(
         "<header class=\"top\"><div class=\"wrap\">\n<h1>{}</h1>\n<p class=\"meta\">",
@@ -393,6 +497,8 @@ pub fn render(report: &Report) -> String {
         out.push_str("</div>\n</section>\n");
     }
 
+    samples_html(&mut out, &report.samples);
+
     out.push_str(&format!(
         "<section><details class=\"provenance\"><summary>Provenance ({} record{})</summary>\n<div class=\"scroll\"><table>\n",
         report.provenance.len(),
@@ -429,6 +535,49 @@ mod tests {
             "&lt;script&gt;alert(&quot;x&amp;y&quot;)&lt;/script&gt; it&#39;s"
         );
         assert_eq!(escape("plain ± text"), "plain ± text");
+    }
+
+    #[test]
+    fn samples_are_data_uris_with_escaped_names_and_placeholders() {
+        use crate::report::{SampleSection, Tile};
+        let mut report = crate::render::tests::sample_report();
+        let plain = render(&report);
+        assert!(!plain.contains(".thumbs"), "no sample CSS without samples");
+        report.samples = Samples {
+            sections: vec![SampleSection {
+                kind: SampleKind::Copies,
+                title: "possible copies: fake/ vs <real>/".into(),
+                used_by: vec!["authpct · model=a".into()],
+                tiles: vec![Tile {
+                    images: vec![
+                        Thumbnail::Jpeg {
+                            name: "fake/\"x\".png".into(),
+                            width: 2,
+                            height: 1,
+                            bytes: vec![0xff, 0xd8, 0xff],
+                        },
+                        Thumbnail::Missing {
+                            name: "real/<y>.png".into(),
+                            reason: "not found".into(),
+                        },
+                    ],
+                    caption: "distance 0.1".into(),
+                }],
+                notes: vec!["1 image not found".into()],
+            }],
+            notes: vec!["budget 5 MB".into()],
+            budget_bytes: 5_000_000,
+        };
+        let page = render(&report);
+        assert!(page.contains(".thumbs"));
+        assert!(page.contains(
+            "<img src=\"data:image/jpeg;base64,/9j/\" width=\"2\" height=\"1\" alt=\"fake/&quot;x&quot;.png\""
+        ));
+        assert!(page.contains("title=\"real/&lt;y&gt;.png: not found\""));
+        assert!(page.contains("possible copies: fake/ vs &lt;real&gt;/"));
+        assert!(page.contains("<p>budget 5 MB</p>") && page.contains("<p>1 image not found</p>"));
+        assert!(!page.contains("http://") && !page.contains("https://"));
+        assert_eq!(page.matches("<img").count(), 1);
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! - a bar chart per metric over models, and grouped bars for PRDC;
 //! - for `selfcheck` records, the sets and checks and a chart per metric of
 //!   value against disturbance level;
-//! - the provenance of every record, and the warnings.
+//! - the provenance of every record, and the warnings;
+//! - room for sample images ([`samples`]), which the caller fills.
 //!
 //! Numbers from different feature networks or preprocessing modes are not
 //! comparable: a column that would mix them is refused
@@ -29,12 +30,14 @@ use crate::selfcheck::{SelfcheckSets, SetMeasure};
 
 mod builder;
 mod columns;
+pub mod samples;
 mod selfchecks;
 mod table;
 #[cfg(test)]
 mod tests;
 
 use builder::*;
+pub use samples::{SampleKind, SampleSection, Samples, Thumbnail, Tile};
 use table::mark_best;
 pub use table::{Cell, Column, Headline, Measure, Provenance, Table, Verdict};
 
@@ -178,6 +181,11 @@ pub struct Report {
     pub provenance: Vec<Provenance>,
     /// What the reader and the report want the user to know.
     pub warnings: Vec<String>,
+    /// Sample images (thumbnail grids, `nn`'s copies and outliers), which
+    /// the caller adds: records name image files, this crate reads none.
+    /// Only the HTML page shows them; the JSON report leaves them out.
+    #[serde(skip)]
+    pub samples: Samples,
 }
 
 impl Report {
@@ -218,6 +226,7 @@ impl Report {
             charts: builder.charts,
             provenance,
             warnings: builder.warnings,
+            samples: Samples::default(),
         })
     }
 
