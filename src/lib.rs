@@ -6,7 +6,8 @@
 //! [`images`] (discover, decode), [`files`] (`.npy`/`.npz`), [`preprocess`],
 //! [`pipeline`] and [`backend`] (features from an ONNX model), [`networks`]
 //! (the feature networks geneval builds), the statistics core
-//! `geneval_metrics`, and [`record`] (the JSON result record).
+//! `geneval_metrics`, [`record`] (the JSON result record), and [`samples`]
+//! (the thumbnails `geneval report` embeds).
 
 pub mod app;
 pub mod backend;
@@ -26,4 +27,5 @@ pub mod pipeline;
 pub mod preprocess;
 pub(crate) mod progress;
 pub mod record;
+pub mod samples;
 pub mod text;

@@ -32,4 +32,17 @@ pub struct ReportArgs {
     /// Also write every chart as a PNG into this folder.
     #[arg(long, value_name = "DIR")]
     pub png_dir: Option<PathBuf>,
+    /// Leave sample images out of the HTML report (by default it embeds a
+    /// seeded draw of thumbnails per image side and `nn`'s copies and
+    /// outliers, at most 5 MB of images per page).
+    #[arg(long)]
+    pub no_images: bool,
+    /// Thumbnails per image side in the HTML report.
+    #[arg(
+        long,
+        default_value_t = 32,
+        value_name = "N",
+        conflicts_with = "no_images"
+    )]
+    pub samples: usize,
 }

@@ -3,7 +3,9 @@
 //! Reads records (files, folders, globs), builds a [`Report`] and renders it
 //! as Markdown (stdout by default), CSV, JSON or one self-contained HTML
 //! file; `--png-dir` also writes every chart as a PNG. The report never
-//! recomputes a metric: it only reads what the records say.
+//! recomputes a metric: it only reads what the records say. The HTML page
+//! also shows sample images of the sides the records name
+//! ([`crate::samples`]) unless `--no-images`.
 
 use super::Outcome;
 use crate::cli::{GlobalArgs, ReportArgs};
@@ -105,7 +107,16 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
         allow_mixed: args.allow_mixed,
         generated_at: now_rfc3339(),
     };
-    let report = Report::from_records(&records, &options).context("making the report")?;
+    let mut report = Report::from_records(&records, &options).context("making the report")?;
+    if format == Format::Html && !args.no_images {
+        report.samples = crate::samples::collect(
+            &records.records,
+            &crate::samples::SampleOptions {
+                per_side: args.samples,
+                ..crate::samples::SampleOptions::default()
+            },
+        );
+    }
     let bytes = render(&report, format)?;
 
     let mut warnings = report.warnings.clone();
@@ -119,8 +130,15 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
         Some(path) => {
             crate::fs::write_bytes_atomically(path, &bytes)?;
             outputs.insert(0, path.display().to_string());
+            let thumbnails = match report.samples.thumbnail_count() {
+                0 => String::new(),
+                n => format!(
+                    ", {n} thumbnails in {} kB",
+                    report.samples.embedded_len().div_ceil(1000)
+                ),
+            };
             let mut lines = vec![format!(
-                "wrote the {} report of {} records ({} tables, {} charts) to {}",
+                "wrote the {} report of {} records ({} tables, {} charts{thumbnails}) to {}",
                 format.name(),
                 report.record_count,
                 report.tables.len(),
@@ -151,11 +169,14 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
         .setting("by", args.by.clone())
         .setting("allow_mixed", args.allow_mixed)
         .setting("lenient", args.lenient)
+        .setting("images", format == Format::Html && !args.no_images)
         .setting("records_read", report.record_count as u64);
     record
         .set("records", report.record_count as f64)
         .set("tables", report.tables.len() as f64)
-        .set("charts", report.charts.len() as f64);
+        .set("charts", report.charts.len() as f64)
+        .set("thumbnails", report.samples.thumbnail_count() as f64)
+        .set("image_bytes", report.samples.embedded_len() as f64);
     Ok(Outcome {
         extra: Vec::new(),
         summary,
