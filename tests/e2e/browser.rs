@@ -4,7 +4,12 @@
 //! its tables and charts with no console error and no network request. The
 //! screenshot is kept in `target/test-artifacts/report.png`.
 //!
-//! Without Chromium the test is skipped with a note, unless
+//! A second page, made from `fid` and `nn` records of generated image
+//! sets, carries sample thumbnails as `data:` JPEGs: every one must decode
+//! (`naturalWidth > 0`, counted by a script in a copy of the page, since
+//! the report itself has none), with no request and no console message.
+//!
+//! Without Chromium the tests are skipped with a note, unless
 //! `GENEVAL_REQUIRE_BROWSER=1` (set by `scripts/test`) makes that a failure.
 
 use crate::common::*;
@@ -43,6 +48,50 @@ fn headless(browser: &Path, profile: &Path) -> Command {
     ])
     .arg(format!("--user-data-dir={}", profile.display()));
     cmd
+}
+
+/// The URLs a page requested, from Chromium's net log: of the requests in
+/// the log, those with a page origin as initiator are the page's
+/// (Chromium's own background requests — update checks, network time,
+/// sign-in — have none: "not an origin").
+fn page_requests(log_path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(log_path).unwrap();
+    let log: Value = serde_json::from_str(&text)
+        .or_else(|_| serde_json::from_str(&format!("{}]}}", text.trim_end().trim_end_matches(','))))
+        .expect("a readable net log");
+    let start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"].clone();
+    log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == start_job)
+        .filter(|e| e["params"]["initiator"].as_str() != Some("not an origin"))
+        .filter_map(|e| e["params"]["url"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The page's requests that are neither `file:` nor `data:`.
+fn remote_requests(log_path: &Path) -> Vec<String> {
+    page_requests(log_path)
+        .into_iter()
+        .filter(|u| !(u.starts_with("file:") || u.starts_with("data:")))
+        .collect()
+}
+
+/// The Chromium to test with, or `None` (the test is then skipped with a
+/// note) unless `GENEVAL_REQUIRE_BROWSER` makes its absence a failure.
+fn chromium_or_skip() -> Option<PathBuf> {
+    let found = chromium();
+    if found.is_none() {
+        assert!(
+            std::env::var_os("GENEVAL_REQUIRE_BROWSER").is_none(),
+            "GENEVAL_REQUIRE_BROWSER is set but no chromium was found (apt-get install chromium)"
+        );
+        eprintln!(
+            "note: chromium not found; the browser test is skipped (scripts/test installs it)"
+        );
+    }
+    found
 }
 
 /// Records of a small selfcheck and of two models at three checkpoints.
@@ -124,14 +173,7 @@ fn make_records(dir: &Path) -> PathBuf {
 
 #[test]
 fn html_report_renders_in_headless_chromium_without_errors_or_requests() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var_os("GENEVAL_REQUIRE_BROWSER").is_none(),
-            "GENEVAL_REQUIRE_BROWSER is set but no chromium was found (apt-get install chromium)"
-        );
-        eprintln!(
-            "note: chromium not found; the browser test is skipped (scripts/test installs it)"
-        );
+    let Some(browser) = chromium_or_skip() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -210,32 +252,9 @@ fn html_report_renders_in_headless_chromium_without_errors_or_requests() {
     let console: Vec<&str> = stderr.lines().filter(|l| l.contains("CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:#?}");
 
-    // No request made by the page: of the requests in the net log, those with
-    // a page origin as initiator are the page's (Chromium's own background
-    // requests — update checks, network time, sign-in — have none: "not an
-    // origin"); every one must be local. The test's detector is checked on a
-    // page that does load a remote image.
-    let page_requests = |log_path: &Path| -> Vec<String> {
-        let text = std::fs::read_to_string(log_path).unwrap();
-        let log: Value = serde_json::from_str(&text)
-            .or_else(|_| {
-                serde_json::from_str(&format!("{}]}}", text.trim_end().trim_end_matches(',')))
-            })
-            .expect("a readable net log");
-        let start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"].clone();
-        log["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["type"] == start_job)
-            .filter(|e| e["params"]["initiator"].as_str() != Some("not an origin"))
-            .filter_map(|e| e["params"]["url"].as_str().map(str::to_owned))
-            .collect()
-    };
-    let remote: Vec<String> = page_requests(&net_log)
-        .into_iter()
-        .filter(|u| !(u.starts_with("file:") || u.starts_with("data:")))
-        .collect();
+    // No request made by the page (see `page_requests`); the test's detector
+    // is checked on a page that does load a remote image.
+    let remote = remote_requests(&net_log);
     assert!(
         remote.is_empty(),
         "the report made network requests: {remote:?}"
@@ -272,4 +291,100 @@ fn html_report_renders_in_headless_chromium_without_errors_or_requests() {
         distinct.len()
     );
     eprintln!("screenshot: {}", shot.display());
+}
+
+#[test]
+fn report_thumbnails_decode_in_headless_chromium_without_requests() {
+    let Some(browser) = chromium_or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let records = crate::report_samples::sample_records(dir.path());
+    let html = dir.path().join("samples.html");
+    let out = geneval()
+        .args(["report", s(&records), "-o", s(&html), "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    let expected = crate::report_samples::EXPECTED_THUMBNAILS;
+    assert_eq!(page.matches("<img").count(), expected);
+
+    // The page itself: no console message, no request but file: and data:.
+    let net_log = dir.path().join("netlog.json");
+    let profile = tempfile::tempdir().unwrap();
+    let out = headless(&browser, profile.path())
+        .args(["--enable-logging=stderr", "--v=0"])
+        .arg(format!("--log-net-log={}", net_log.display()))
+        .args(["--dump-dom", &format!("file://{}", html.display())])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "chromium --dump-dom failed: {stderr}");
+    let console: Vec<&str> = stderr.lines().filter(|l| l.contains("CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    let remote = remote_requests(&net_log);
+    assert!(
+        remote.is_empty(),
+        "the report made network requests: {remote:?}"
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        dom.matches("<img").count(),
+        expected,
+        "thumbnails in the DOM"
+    );
+
+    // A copy with a script that counts, once everything has loaded, the
+    // images the browser decoded, and writes the count into the DOM.
+    let probe = dir.path().join("samples-probe.html");
+    let script = "<script>addEventListener('load', () => { \
+        const all = [...document.images]; \
+        const ok = all.filter(i => i.complete && i.naturalWidth > 0 && i.naturalHeight > 0); \
+        const p = document.createElement('p'); p.id = 'probe'; \
+        p.textContent = 'decoded ' + ok.length + ' of ' + all.length; \
+        document.body.appendChild(p); });</script>";
+    std::fs::write(&probe, page.replace("</body>", &format!("{script}</body>"))).unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let out = headless(&browser, profile.path())
+        .args(["--virtual-time-budget=5000", "--dump-dom"])
+        .arg(format!("file://{}", probe.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let want = format!("<p id=\"probe\">decoded {expected} of {expected}</p>");
+    assert!(
+        dom.contains(&want),
+        "every thumbnail decodes: {}",
+        dom.lines()
+            .find(|l| l.contains("probe"))
+            .unwrap_or("no probe line")
+    );
+    // The probe sees a broken image as broken.
+    let broken = dir.path().join("broken.html");
+    std::fs::write(
+        &broken,
+        format!("<img src=\"data:image/jpeg;base64,AAAA\">{script}"),
+    )
+    .unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let out = headless(&browser, profile.path())
+        .args(["--virtual-time-budget=5000", "--dump-dom"])
+        .arg(format!("file://{}", broken.display()))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("decoded 0 of 1"));
+
+    let artifacts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::copy(&html, artifacts.join("report-samples.html")).unwrap();
 }

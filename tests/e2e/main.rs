@@ -22,6 +22,7 @@ mod ppl;
 mod records_hostile;
 mod reference_stats;
 mod report;
+mod report_samples;
 mod shards;
 #[cfg(target_os = "linux")]
 mod special_files;
