@@ -75,21 +75,17 @@ pub struct FoundSide {
 
 /// Lists the side a record names, looking under each of `bases`; `Err`
 /// says why not, with every place looked in. Folders are listed as the
-/// metric commands list them, with subfolders only when the top level has
-/// no images (records do not say whether `--recursive` was given).
+/// metric commands list them without `--recursive`: records do not say
+/// whether it was given, and searching subfolders on a guess would let a
+/// record naming `/` walk the whole file system. A side measured with
+/// `--recursive` whose top level has no images gets a note instead.
 pub fn find_side(recorded: &str, bases: &[PathBuf]) -> Result<FoundSide, String> {
     let mut tried = Vec::new();
     let mut first_error: Option<ImageError> = None;
     let absolute = Path::new(recorded.trim_start_matches('@')).is_absolute();
     for base in bases.iter().take(if absolute { 1 } else { bases.len() }) {
         let side = under(base, recorded);
-        let listed = discover(&side, DiscoverOptions { recursive: false }).or_else(|e| match e {
-            ImageError::NoImages { subfolders, .. } if subfolders > 0 => {
-                discover(&side, DiscoverOptions { recursive: true })
-            }
-            e => Err(e),
-        });
-        match listed {
+        match discover(&side, DiscoverOptions { recursive: false }) {
             Ok(images) => {
                 let root = match list_file_path(&side) {
                     Some(list) => list.parent().map(Path::to_owned).unwrap_or_default(),
@@ -106,7 +102,13 @@ pub fn find_side(recorded: &str, bases: &[PathBuf]) -> Result<FoundSide, String>
             }
         }
     }
-    let error = first_error.map(|e| e.to_string()).unwrap_or_default();
+    let error = match first_error {
+        Some(e @ ImageError::NoImages { subfolders, .. }) if subfolders > 0 => {
+            format!("{e} (a side measured with --recursive: the report does not search subfolders)")
+        }
+        Some(e) => e.to_string(),
+        None => String::new(),
+    };
     Err(format!(
         "images of `{recorded}` not found (looked at {}): moved or deleted since the record was written? ({error})",
         tried.join(", ")
@@ -182,6 +184,19 @@ mod tests {
         let listed = find_side("@list.txt", &bases).unwrap();
         assert_eq!(listed.images, vec![images.join("a.png")]);
         assert_eq!(listed.root, dir.path());
+    }
+
+    #[test]
+    fn subfolders_are_not_searched_on_a_guess() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("side/sub");
+        std::fs::create_dir_all(&nested).unwrap();
+        image::RgbImage::new(2, 2)
+            .save(nested.join("a.png"))
+            .unwrap();
+        let side = dir.path().join("side");
+        let message = find_side(&side.display().to_string(), &bases(None)).unwrap_err();
+        assert!(message.contains("does not search subfolders"), "{message}");
     }
 
     #[test]
