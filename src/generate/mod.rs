@@ -349,25 +349,7 @@ pub fn encode(
             Ok(bytes)
         }
         ImageFormat::Jpeg => {
-            let (w, h) = (image.width() as usize, image.height() as usize);
-            std::panic::catch_unwind(|| -> std::io::Result<Vec<u8>> {
-                let mut compress = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
-                compress.set_fastest_defaults();
-                compress.set_size(w, h);
-                compress.set_quality(JPEG_QUALITY as f32);
-                let mut started = compress.start_compress(Vec::new())?;
-                started.write_scanlines(image.as_raw())?;
-                started.finish()
-            })
-            .map_err(|payload| {
-                fail(
-                    payload
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .unwrap_or_else(|| "libjpeg failed".into()),
-                )
-            })?
-            .map_err(|e| fail(e.to_string()))
+            crate::images::encode_jpeg(image, f32::from(JPEG_QUALITY)).map_err(fail)
         }
     }
 }

@@ -254,6 +254,25 @@ fn cmyk_to_rgb(cmyk: &[u8]) -> Vec<u8> {
         .collect()
 }
 
+/// `image` as a baseline JPEG at `quality` with libjpeg's fastest defaults,
+/// the same bytes on every machine (the generator's JPEG sets and the
+/// report's thumbnails). libjpeg reports errors by unwinding out of its
+/// error handler; they come back as the `Err` message.
+pub fn encode_rgb(image: &RgbImage, quality: f32) -> Result<Vec<u8>, String> {
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    catch_unwind(|| -> io::Result<Vec<u8>> {
+        let mut compress = mozjpeg::Compress::new(ColorSpace::JCS_RGB);
+        compress.set_fastest_defaults();
+        compress.set_size(w, h);
+        compress.set_quality(quality);
+        let mut started = compress.start_compress(Vec::new())?;
+        started.write_scanlines(image.as_raw())?;
+        started.finish()
+    })
+    .map_err(|payload| panic_message(payload.as_ref()))?
+    .map_err(|e| e.to_string())
+}
+
 fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(message) = payload.downcast_ref::<String>() {
         message.clone()

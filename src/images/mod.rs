@@ -11,3 +11,4 @@ pub mod shard;
 mod tiff;
 
 pub use error::ImageError;
+pub use jpeg::encode_rgb as encode_jpeg;

@@ -120,30 +120,10 @@ pub fn shrink(image: &RgbImage, long_side: u32, path: &Path) -> Result<RgbImage,
 
 /// `image` as a baseline JPEG at [`JPEG_QUALITY`].
 pub fn encode_jpeg(image: &RgbImage, path: &Path) -> Result<Vec<u8>, ThumbnailError> {
-    let (w, h) = (image.width() as usize, image.height() as usize);
-    let fail = |reason: String| ThumbnailError::Encode {
+    crate::images::encode_jpeg(image, JPEG_QUALITY).map_err(|reason| ThumbnailError::Encode {
         path: path.to_owned(),
         reason,
-    };
-    // libjpeg reports errors by unwinding out of its error handler.
-    std::panic::catch_unwind(|| -> std::io::Result<Vec<u8>> {
-        let mut compress = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
-        compress.set_fastest_defaults();
-        compress.set_size(w, h);
-        compress.set_quality(JPEG_QUALITY);
-        let mut started = compress.start_compress(Vec::new())?;
-        started.write_scanlines(image.as_raw())?;
-        started.finish()
     })
-    .map_err(|payload| {
-        fail(
-            payload
-                .downcast_ref::<String>()
-                .cloned()
-                .unwrap_or_else(|| "libjpeg failed".into()),
-        )
-    })?
-    .map_err(|e| fail(e.to_string()))
 }
 
 /// The thumbnail of the image file at `path`: decoded as the metric
