@@ -138,11 +138,7 @@ pub fn list_sha256(side: &Path, paths: &[PathBuf]) -> String {
         hasher.update(shown.to_string_lossy().as_bytes());
         hasher.update(b"\n");
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::networks::download::hex(&hasher.finalize())
 }
 
 #[cfg(test)]

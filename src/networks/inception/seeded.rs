@@ -136,11 +136,7 @@ pub fn content_sha256(dict: &StateDict) -> String {
         buffer.extend(tensor.data.iter().flat_map(|v| v.to_le_bytes()));
         hasher.update(&buffer);
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::networks::download::hex(&hasher.finalize())
 }
 
 #[cfg(test)]
