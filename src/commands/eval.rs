@@ -178,6 +178,8 @@ fn model_space(
     let Pass { mut real, mut fake } = pass;
     let inputs = [real.input_record(), fake.input_record()];
     let (real_rows, fake_rows) = (real.collector.take_rows(), fake.collector.take_rows());
+    // KID and PRDC both take the rows as f64: widened once, when first asked.
+    let mut wide: Option<(Array2<f64>, Array2<f64>)> = None;
     let mut out = Vec::new();
     for metric in metrics {
         let mut builder = RecordBuilder::start(match metric {
@@ -213,7 +215,7 @@ fn model_space(
                 vec![row(frechet_label(key), d.value.to_string(), record)]
             }
             EvalMetric::Kid => {
-                let (a, b) = both_rows(&real_rows, &fake_rows);
+                let (a, b) = wide.get_or_insert_with(|| both_rows(&real_rows, &fake_rows));
                 let settings = KidSettings {
                     subsets: args.kid_subsets,
                     subset_size: args.kid_subset_size,
@@ -230,7 +232,7 @@ fn model_space(
                 )]
             }
             EvalMetric::Prdc => {
-                let (a, b) = both_rows(&real_rows, &fake_rows);
+                let (a, b) = wide.get_or_insert_with(|| both_rows(&real_rows, &fake_rows));
                 let both =
                     prdc_and_improved_precision_recall(a.view(), b.view(), args.prdc_k, args.pr_k)
                         .context("computing PRDC")?;
