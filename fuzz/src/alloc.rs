@@ -170,7 +170,14 @@ mod tests {
         let v: Vec<u8> = vec![1; 3 << 20];
         let usage = disarm(armed);
         drop(v);
-        assert!(usage.peak >= 3 << 20 && usage.peak < 4 << 20, "{usage:?}");
+        // The harness's other threads allocate and free while this runs
+        // (CI saw 24 bytes freed: peak 3,145,704), so allow 64 KiB of slack
+        // either way around the 3 MiB this thread holds.
+        let three_mib = 3usize << 20;
+        assert!(
+            usage.peak + (64 << 10) >= three_mib && usage.peak < three_mib + (1 << 20),
+            "{usage:?}"
+        );
         assert_eq!(usage.refused, 0);
     }
 }
