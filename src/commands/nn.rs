@@ -69,26 +69,24 @@ pub fn run(args: &NnArgs, global: &GlobalArgs) -> Result<Outcome> {
         }
         None => None,
     };
+    // C_T (Meehan et al. 2020, dgm-eval's compute_CTscore) on the raw
+    // features whatever --distance says: dgm-eval's definition is its own
+    // PCA and Euclidean k-means cells and neighbours, and a held-out set
+    // that was not normalised must meet a training set that was not either.
+    let (c_t, c_t_split) = {
+        let (train, test, split) = match &held_out {
+            Some((rows, _)) => (real.view(), rows.view(), "--real-test"),
+            None => (
+                real.slice(ndarray::s![..;2, ..]),
+                real.slice(ndarray::s![1..;2, ..]),
+                "real side: even rows train, odd rows held out",
+            ),
+        };
+        (data_copying(train, test, fake.view()), split)
+    };
     let (real, fake) = match args.distance {
         Distance::Euclidean => (real, fake),
         Distance::Cosine => (unit_rows(real), unit_rows(fake)),
-    };
-    // C_T (Meehan et al. 2020, dgm-eval's compute_CTscore) on the raw
-    // features as dgm-eval computes it (its own PCA and Euclidean cells).
-    let (c_t, c_t_split) = {
-        let (train, test, split) = match &held_out {
-            Some((rows, _)) => (real.clone(), rows.clone(), "--real-test"),
-            None => {
-                let even: Vec<usize> = (0..real.nrows()).step_by(2).collect();
-                let odd: Vec<usize> = (1..real.nrows()).step_by(2).collect();
-                (
-                    real.select(ndarray::Axis(0), &even),
-                    real.select(ndarray::Axis(0), &odd),
-                    "real side: even rows train, odd rows held out",
-                )
-            }
-        };
-        (data_copying(train.view(), test.view(), fake.view()), split)
     };
     let a = authenticity(real.view(), fake.view()).with_context(|| {
         format!(

@@ -163,3 +163,40 @@ fn c_t_is_near_zero_for_a_twin_and_negative_for_copies() {
     assert!(r["values"].get("c_t").is_none(), "{r}");
     assert!(r["warnings"].to_string().contains("C_T"), "{r}");
 }
+
+/// `nn` on the C_T reference fixtures (features as `.npy`, a held-out set
+/// given) reports dgm-eval's value (`generate_ct.py`: scikit-learn +
+/// scipy), and the same value with `--distance cosine`: C_T is defined on
+/// the raw features. Regression: the training side used to be normalised
+/// for cosine while the held-out side was not (C_T of the copying set then
+/// came out far from -3.56).
+#[test]
+fn c_t_of_features_equals_the_reference_for_either_distance() {
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(reference_fixture("ct_expected.json")).unwrap(),
+    )
+    .unwrap();
+    let train = reference_fixture("ct_train.npy");
+    let test = reference_fixture("ct_test.npy");
+    for name in ["clean", "copying", "underfit"] {
+        let want = expected["c_t"][name].as_f64().unwrap();
+        let gen = reference_fixture(&format!("ct_gen_{name}.npy"));
+        for distance in ["euclidean", "cosine"] {
+            let r = run_json(&[
+                "nn",
+                s(&train),
+                s(&gen),
+                "--real-test",
+                s(&test),
+                "--distance",
+                distance,
+            ]);
+            let got = r["values"]["c_t"].as_f64().unwrap();
+            // The metrics test's tolerance (same cells, same ranks).
+            assert!(
+                (got - want).abs() < 1e-9,
+                "{name} {distance}: {got} vs {want}"
+            );
+        }
+    }
+}
