@@ -25,7 +25,7 @@
 //!
 //! dgm-eval's k-means is scikit-learn's, unseeded; here it is Lloyd's
 //! algorithm from 10 k-means++ starts drawn from numpy's `RandomState(0)`,
-//! keeping the lowest inertia. C_T does not depend on how cells are
+//! keeping the lowest inertia (`kmeans.rs`). C_T does not depend on how cells are
 //! numbered, so on data whose 3-cell partition is clear both give the same
 //! cells and the same value (`tests/fixtures/reference/generate_ct.py` runs
 //! scikit-learn's and scipy's own code; the test compares). On data with no
@@ -34,10 +34,10 @@
 //! training covariance rather than an SVD: the projected distances are the
 //! same up to rounding.
 
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2, Axis};
 
 use crate::error::{MetricsError, Result};
-use crate::numpy_random::RandomState;
+use crate::kmeans::KMeans;
 
 /// Components kept before clustering (dgm-eval's `PCA(n_components=64)`).
 pub const PCA_COMPONENTS: usize = 64;
@@ -98,6 +98,16 @@ pub fn data_copying(
     crate::finite::ensure_finite_matrix("C_T training set", train)?;
     crate::finite::ensure_finite_matrix("C_T test set", test)?;
     crate::finite::ensure_finite_matrix("C_T generated set", gen)?;
+    if dim > PCA_COMPONENTS && train.nrows() < PCA_COMPONENTS {
+        // scikit-learn's PCA(n_components=64) refuses fewer samples, so
+        // dgm-eval has no value here; an eigendecomposition would fill the
+        // missing components with arbitrary directions of the null space.
+        return Err(MetricsError::TooFewSamples {
+            what: "C_T training set (the 64-component PCA of features wider than 64)",
+            needed: PCA_COMPONENTS,
+            got: train.nrows(),
+        });
+    }
     let (train, test, gen) = if dim > PCA_COMPONENTS {
         let basis = principal_basis(train)?;
         let mean = train.mean_axis(Axis(0)).expect("rows checked");
@@ -106,10 +116,10 @@ pub fn data_copying(
     } else {
         (train.to_owned(), test.to_owned(), gen.to_owned())
     };
-    let centres = kmeans(train.view(), CELLS, STARTS);
+    let kmeans = KMeans::fit(train.view(), CELLS, STARTS, 0);
     let cells = |x: &Array2<f64>| -> Vec<usize> {
         x.outer_iter()
-            .map(|row| nearest_centre(row.as_slice().expect("owned rows"), &centres).0)
+            .map(|row| kmeans.predict(row.as_slice().expect("owned rows")))
             .collect()
     };
     let (t_cells, p_cells, q_cells) = (cells(&train), cells(&test), cells(&gen));
@@ -189,105 +199,6 @@ fn principal_basis(x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
     Ok(basis)
 }
 
-fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
-}
-
-/// The nearest centre's index and squared distance (the first on ties).
-fn nearest_centre(row: &[f64], centres: &Array2<f64>) -> (usize, f64) {
-    let mut best = (0, f64::INFINITY);
-    for (k, centre) in centres.outer_iter().enumerate() {
-        let d = squared_distance(row, centre.as_slice().expect("owned rows"));
-        if d < best.1 {
-            best = (k, d);
-        }
-    }
-    best
-}
-
-/// Lloyd's k-means from `starts` k-means++ initialisations drawn from
-/// `RandomState(0)`; the centres of the lowest inertia.
-fn kmeans(x: ArrayView2<'_, f64>, k: usize, starts: usize) -> Array2<f64> {
-    let x = x.as_standard_layout().into_owned();
-    let dim = x.ncols();
-    let rows: Vec<&[f64]> = x.as_slice().expect("standard layout").chunks(dim).collect();
-    let mut rng = RandomState::new(0);
-    let mut best: Option<(f64, Array2<f64>)> = None;
-    for _ in 0..starts {
-        let mut centres = plus_plus(&rows, k, &mut rng);
-        let mut labels = vec![usize::MAX; rows.len()];
-        let mut inertia = f64::INFINITY;
-        for _ in 0..300 {
-            let mut changed = false;
-            inertia = 0.0;
-            for (i, row) in rows.iter().enumerate() {
-                let (label, d) = nearest_centre(row, &centres);
-                inertia += d;
-                if labels[i] != label {
-                    labels[i] = label;
-                    changed = true;
-                }
-            }
-            if !changed {
-                break;
-            }
-            let mut sums = Array2::<f64>::zeros(centres.dim());
-            let mut counts = vec![0usize; k];
-            for (row, &label) in rows.iter().zip(&labels) {
-                counts[label] += 1;
-                sums.row_mut(label)
-                    .iter_mut()
-                    .zip(row.iter())
-                    .for_each(|(s, v)| *s += v);
-            }
-            for (c, &count) in counts.iter().enumerate() {
-                if count > 0 {
-                    let mean = sums.row(c).mapv(|s| s / count as f64);
-                    centres.row_mut(c).assign(&mean);
-                }
-            }
-        }
-        if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
-            best = Some((inertia, centres));
-        }
-    }
-    best.expect("at least one start").1
-}
-
-/// k-means++: the first centre uniform, each next one drawn with
-/// probability proportional to the squared distance to the nearest chosen.
-fn plus_plus(rows: &[&[f64]], k: usize, rng: &mut RandomState) -> Array2<f64> {
-    let dim = rows[0].len();
-    let mut centres = Array2::<f64>::zeros((k, dim));
-    let first = ((rng.random_sample() * rows.len() as f64) as usize).min(rows.len() - 1);
-    centres
-        .row_mut(0)
-        .assign(&Array1::from(rows[first].to_vec()));
-    let mut nearest: Vec<f64> = rows
-        .iter()
-        .map(|r| squared_distance(r, rows[first]))
-        .collect();
-    for c in 1..k {
-        let total: f64 = nearest.iter().sum();
-        let mut target = rng.random_sample() * total;
-        let mut chosen = rows.len() - 1;
-        for (i, &d) in nearest.iter().enumerate() {
-            if target < d {
-                chosen = i;
-                break;
-            }
-            target -= d;
-        }
-        centres
-            .row_mut(c)
-            .assign(&Array1::from(rows[chosen].to_vec()));
-        for (n, r) in nearest.iter_mut().zip(rows) {
-            *n = n.min(squared_distance(r, rows[chosen]));
-        }
-    }
-    centres
-}
-
 /// Each row's Euclidean distance to its nearest row of `reference`.
 fn nearest_distances(rows: ArrayView2<'_, f64>, reference: ArrayView2<'_, f64>) -> Vec<f64> {
     rows.outer_iter()
@@ -345,6 +256,27 @@ mod tests {
         let (n, m) = (3.0, 4.0);
         let want = (4.0 - (n * m / 2.0 - 0.5)) / (n * m * (n + m + 1.0) / 12.0f64).sqrt();
         assert!((z - want).abs() < 1e-15, "{z} vs {want}");
+    }
+
+    #[test]
+    fn pca_needs_64_training_samples_as_scikit_learn_does() {
+        let wide =
+            |rows: usize| Array2::from_shape_fn((rows, 80), |(i, j)| ((i * 7 + j) % 11) as f64);
+        let err = data_copying(wide(63).view(), wide(30).view(), wide(30).view()).unwrap_err();
+        assert_eq!(
+            err,
+            MetricsError::TooFewSamples {
+                what: "C_T training set (the 64-component PCA of features wider than 64)",
+                needed: 64,
+                got: 63
+            }
+        );
+        // 64 features need no PCA, so no such limit.
+        let narrow = Array2::from_shape_fn((63, 64), |(i, j)| ((i * 7 + j) % 11) as f64);
+        assert!(!matches!(
+            data_copying(narrow.view(), narrow.view(), narrow.view()),
+            Err(MetricsError::TooFewSamples { needed: 64, .. })
+        ));
     }
 
     #[test]

@@ -17,6 +17,8 @@
 //! | two feature sets | [`kid::kid`] | torch-fidelity `kid` |
 //! | real and fake features | [`prdc::prdc`], [`prdc::improved_precision_recall`] | `prdc` package, torch-fidelity `prc` |
 //! | two CLIP embedding sets | [`cmmd::cmmd`] | google-research `cmmd` (`distance.mmd`), in float64 |
+//! | training and generated features | [`authenticity::authenticity`] | dgm-eval `compute_authpct` |
+//! | training, held-out and generated features | [`data_copying::data_copying`] | dgm-eval `compute_CTscore` |
 //!
 //! Seeded draws (the IS shuffle, KID subsets, bootstrap) use
 //! [`numpy_random::RandomState`], numpy's legacy generator bit for bit, so a
@@ -84,6 +86,7 @@ pub mod finite;
 pub mod frechet;
 pub mod inception_score;
 pub mod kid;
+mod kmeans;
 mod knn;
 mod linalg;
 pub mod moments;
