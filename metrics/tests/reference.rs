@@ -346,7 +346,10 @@ fn cmmd_matches_a_float64_reimplementation_of_google_research_cmmd() {
 /// Mann–Whitney U as dgm-eval's `compute_CTscore` uses them
 /// (`generate_ct.py`, clusters clear enough that every k-means finds the
 /// same cells): near 0 for fresh samples, strongly negative with half the
-/// samples copied from the training set, positive for underfitting.
+/// samples copied from the training set, positive for underfitting. The
+/// fixture also holds dgm-eval's own `compute_CTscore` on the same inputs
+/// (with its pinned numpy 1.23.3, scipy 1.9.3, scikit-learn 1.1.3): the
+/// same three values to the bit, checked here too.
 #[test]
 fn c_t_matches_dgm_eval_definition_with_sklearn_and_scipy() {
     use geneval_metrics::data_copying::data_copying;
@@ -363,6 +366,12 @@ fn c_t_matches_dgm_eval_definition_with_sklearn_and_scipy() {
         assert!(
             (got.c_t - want).abs() < 1e-9,
             "C_T {name}: {} vs {want}",
+            got.c_t
+        );
+        let dgm_eval = all["dgm_eval"]["c_t"][name].as_f64().unwrap();
+        assert!(
+            (got.c_t - dgm_eval).abs() < 1e-9,
+            "C_T {name}: {} vs dgm-eval's own {dgm_eval}",
             got.c_t
         );
     }
