@@ -15,6 +15,9 @@ pub enum Direction {
     Lower,
     /// Higher is better (IS, precision, recall, density, coverage).
     Higher,
+    /// Closer to 0 is better: a signed test statistic whose both tails are
+    /// failures (C_T: ≪ 0 copying, ≫ 0 underfitting).
+    Zero,
 }
 
 impl Direction {
@@ -23,19 +26,21 @@ impl Direction {
         Metric::find(&metric.to_ascii_lowercase()).map(|m| m.direction)
     }
 
-    /// `↓` or `↑`.
+    /// `↓`, `↑` or `→0`.
     pub fn arrow(self) -> &'static str {
         match self {
             Direction::Lower => "↓",
             Direction::Higher => "↑",
+            Direction::Zero => "→0",
         }
     }
 
-    /// `lower is better` or `higher is better`.
+    /// `lower is better`, `higher is better` or `closer to 0 is better`.
     pub fn describe(self) -> &'static str {
         match self {
             Direction::Lower => "lower is better",
             Direction::Higher => "higher is better",
+            Direction::Zero => "closer to 0 is better",
         }
     }
 
@@ -44,6 +49,7 @@ impl Direction {
         match self {
             Direction::Lower => a < b,
             Direction::Higher => a > b,
+            Direction::Zero => a.abs() < b.abs(),
         }
     }
 }
@@ -92,12 +98,12 @@ const fn m(
     }
 }
 
-use Direction::{Higher, Lower};
+use Direction::{Higher, Lower, Zero};
 use Family::{Features, LanguageModel};
 
 /// Every known metric and value key; the report's columns come first, in
 /// their order.
-pub const METRICS: [Metric; 21] = [
+pub const METRICS: [Metric; 22] = [
     m("fid", "FID", Lower, Features, true),
     m("fd_dinov2", "FD_DINOv2", Lower, Features, true),
     m("cmmd", "CMMD", Lower, Features, true),
@@ -141,6 +147,7 @@ pub const METRICS: [Metric; 21] = [
         false,
     ),
     m("authpct", "AuthPct", Higher, Features, false),
+    m("c_t", "C_T", Zero, Features, false),
     m("nll", "nll", Lower, LanguageModel, false),
     m("loss", "loss", Lower, LanguageModel, false),
 ];
@@ -233,5 +240,17 @@ mod tests {
             assert_eq!(Direction::of(key), Some(Direction::Lower), "{key}");
             assert_eq!(Metric::find(key).unwrap().direction, Direction::Lower);
         }
+    }
+
+    /// C_T (nn's data-copying test) is best near 0: a copying model
+    /// (≪ 0) is not better than an underfitting one (≫ 0) or a fair one.
+    #[test]
+    fn c_t_is_best_closest_to_zero() {
+        assert_eq!(metric_title("c_t"), "C_T");
+        let d = Direction::of("c_t").unwrap();
+        assert_eq!(d, Direction::Zero);
+        assert!(d.better(0.3, -3.5) && d.better(-0.3, 3.5) && !d.better(-4.0, 1.0));
+        assert_eq!((d.arrow(), d.describe()), ("→0", "closer to 0 is better"));
+        assert!(!Metric::find("c_t").unwrap().column);
     }
 }
