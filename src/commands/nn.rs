@@ -18,7 +18,7 @@ use crate::files::side::is_images;
 use crate::images::discover::{discover, DiscoverOptions};
 use crate::record::RecordBuilder;
 use geneval_metrics::authenticity::authenticity;
-use geneval_metrics::data_copying::data_copying;
+use geneval_metrics::data_copying::{data_copying, DataCopying};
 
 /// Rows scaled to unit length (cosine distance is then `d² / 2` of the
 /// Euclidean one, and nearest neighbours are the same).
@@ -54,6 +54,23 @@ fn quantiles(values: &[f64]) -> serde_json::Value {
     sorted.sort_by(f64::total_cmp);
     let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
     json!({"min": at(0.0), "p10": at(0.1), "median": at(0.5), "p90": at(0.9), "max": at(1.0)})
+}
+
+/// C_T's cells for people: each cell's Z and share of the held-out set,
+/// and which were left out of the average (τ: 20 generated samples or
+/// fewer), so a C_T made of one cell is visible as such.
+fn cell_summary(ct: &DataCopying) -> String {
+    (0..ct.cell_z.len())
+        .map(|c| {
+            let share = 100.0 * ct.cell_test_share[c];
+            if ct.cell_included[c] {
+                format!("Z {:.2} ({share:.0}% of held-out)", ct.cell_z[c])
+            } else {
+                format!("skipped ({share:.0}% of held-out, <= 20 generated)")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Runs `geneval nn`.
@@ -198,6 +215,7 @@ pub fn run(args: &NnArgs, global: &GlobalArgs) -> Result<Outcome> {
             "C_T data-copying test: {:.3} (Meehan et al. 2020, dgm-eval's definition; << 0 copying, >> 0 underfitting; {c_t_split})",
             ct.c_t
         ));
+        summary.push(format!("  cells:  {}", cell_summary(ct)));
     }
     for &i in copies.iter().take(args.top) {
         summary.push(format!(

@@ -122,8 +122,9 @@ fn generated_copies_of_the_training_set_are_all_found() {
 
 /// The C_T data-copying test with a held-out real set: near 0 for a clean
 /// twin, strongly negative when 30% of the samples are copies of the
-/// training set (measured here: -0.94 and -3.80; the bounds leave room for
-/// other CPUs' float kernels).
+/// training set, strongly positive with half the samples contaminated
+/// (measured here: -0.94, -3.80, +5.04; the bounds leave room for other
+/// CPUs' float kernels).
 #[test]
 fn c_t_is_near_zero_for_a_twin_and_negative_for_copies() {
     let dir = tempfile::tempdir().unwrap();
@@ -157,6 +158,20 @@ fn c_t_is_near_zero_for_a_twin_and_negative_for_copies() {
         copied < -3.0 && copied < clean - 2.0,
         "copies C_T {copied} vs twin {clean}"
     );
+    // Contamination (images of another distribution) is the other tail:
+    // farther from the training set than held-out samples (measured +5.04).
+    let contaminated = make("contaminated", 2, &["--disturb", "contamination:0.5"]);
+    let far = c_t(&contaminated);
+    assert!(far > 3.0, "contaminated C_T {far}");
+    // The human summary shows C_T and its cells.
+    let out = geneval()
+        .args(["nn", s(&train), s(&copies), "--model", "builtin"])
+        .args(["--real-test", s(&held)])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("C_T data-copying test: -3."), "{text}");
+    assert!(text.contains("cells:  Z "), "{text}");
     // Too few generated samples for any cell: a warning, no value.
     let few = make("few", 4, &[]);
     let r = run_json(&["nn", s(&train), s(&few), "--model", "builtin"]);
