@@ -105,7 +105,7 @@ pub enum Command {
     Kid(KidArgs),
     /// Precision, recall, density and coverage (Naeem et al.) and improved precision/recall.
     Prdc(PrdcArgs),
-    /// Nearest real neighbours of generated samples: AuthPct, possible copies, outliers.
+    /// Nearest real neighbours of generated samples: AuthPct, possible copies, outliers, C_T.
     Nn(NnArgs),
     /// Mean and covariance of images' features, written as pytorch-fid statistics.
     Stats(StatsArgs),

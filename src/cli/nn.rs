@@ -43,8 +43,11 @@ pub struct NnArgs {
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
     /// Held-out real samples for the C_T data-copying test (images or
-    /// features). Without it the real side is split: even rows are the
-    /// training set, odd rows the held-out set.
+    /// features): dgm-eval's `--test_path`, with REAL as its `--train`.
+    /// Without it the real side is split, even rows the training set and
+    /// odd rows the held-out set; copies of odd rows then look like unseen
+    /// samples, so copying shows at about half strength. C_T always uses
+    /// the raw features and Euclidean distance, whatever `--distance` says.
     #[arg(long, value_name = "PATH")]
     pub real_test: Option<PathBuf>,
     /// Feature extraction for image sides.
