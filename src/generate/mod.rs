@@ -11,7 +11,7 @@
 //! [`disturb_folder`] disturbs an existing folder.
 
 mod disturb;
-mod math;
+pub(crate) mod math;
 mod render;
 mod rng;
 

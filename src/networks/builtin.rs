@@ -156,18 +156,24 @@ fn model() -> ModelBuilder {
         [],
     )
     .named("fc");
+    finish(g, batch, DOC)
+}
+
+/// Declares the two outputs both built-in networks share and wraps the
+/// graph in a model with no producer version: the bytes must not change
+/// with geneval's version.
+pub(super) fn finish(mut g: GraphBuilder, batch: Dim, doc: &str) -> ModelBuilder {
     g.output(
         FEATURES_OUTPUT,
         ElemType::Float,
         &[batch.clone(), FEATURES_DIM.into()],
     );
     g.output(LOGITS_OUTPUT, ElemType::Float, &[batch, LOGITS_DIM.into()]);
-    // No producer version: the bytes must not change with geneval's version.
-    ModelBuilder::new(g).producer("geneval", "").doc_string(DOC)
+    ModelBuilder::new(g).producer("geneval", "").doc_string(doc)
 }
 
 /// `n` draws of `(2u − 1) · scale` in f64, cast to f32.
-fn uniform(rng: &mut RandomState, n: usize, scale: f64) -> Vec<f32> {
+pub(super) fn uniform(rng: &mut RandomState, n: usize, scale: f64) -> Vec<f32> {
     (0..n)
         .map(|_| ((2.0 * rng.random_sample() - 1.0) * scale) as f32)
         .collect()
@@ -175,35 +181,25 @@ fn uniform(rng: &mut RandomState, n: usize, scale: f64) -> Vec<f32> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
-    use ndarray::{Array2, Array4};
+    use ndarray::Array2;
     use ndarray_npy::ReadNpyExt;
     use sha2::{Digest, Sha256};
 
     use super::*;
-    use crate::onnx::runtime_tests::{run, session};
-
-    fn fixtures() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/builtin")
-    }
+    use crate::onnx::runtime_tests::{
+        builtin_fixture_differences, fixture_expected, fixture_npy, run, session,
+    };
 
     fn npy<T: ReadNpyExt>(name: &str) -> T {
-        let path = fixtures().join(name);
-        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        T::read_npy(file).unwrap()
+        fixture_npy("builtin", name)
     }
 
     fn expected() -> serde_json::Value {
-        let text = std::fs::read_to_string(fixtures().join("expected.json")).unwrap();
-        serde_json::from_str(&text).unwrap()
+        fixture_expected("builtin")
     }
 
     fn sha256_hex(bytes: &[u8]) -> String {
-        Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::networks::download::hex(&Sha256::digest(bytes))
     }
 
     #[test]
@@ -264,32 +260,14 @@ mod tests {
         let expected = expected();
         let tolerance = expected["tolerance"].as_f64().unwrap();
         assert_eq!(tolerance, 1e-5);
-        let inputs: Array4<f32> = npy("inputs.npy");
-        let features: Array2<f32> = npy("features.npy");
-        let logits: Array2<f32> = npy("logits.npy");
-        let Some(mut session) = session(&model_bytes(), 2) else {
+        let Some(differences) = builtin_fixture_differences("builtin", &model_bytes()) else {
             return;
         };
-        let shape = inputs.shape().to_vec();
-        let data = inputs.iter().copied().collect();
-        let got = run(
-            &mut session,
-            INPUT_NAME,
-            &shape,
-            data,
-            &[FEATURES_OUTPUT, LOGITS_OUTPUT],
-        );
-        let n = shape[0] as i64;
-        assert_eq!(got[0].0, [n, FEATURES_DIM as i64]);
-        assert_eq!(got[1].0, [n, LOGITS_DIM as i64]);
-        for ((_, values), reference) in got.iter().zip([&features, &logits]) {
-            let max_diff = values
-                .iter()
-                .zip(reference.iter())
-                .map(|(a, b)| f64::from((a - b).abs()))
-                .fold(0.0, f64::max);
+        for (max_diff, _) in differences {
             assert!(max_diff <= tolerance, "max |difference| {max_diff}");
         }
+        let features: Array2<f32> = npy("features.npy");
+        let logits: Array2<f32> = npy("logits.npy");
         // Pinned summary values, so a regenerated fixture that drifted shows.
         let mean = |a: &Array2<f32>| a.iter().map(|&v| f64::from(v)).sum::<f64>() / a.len() as f64;
         let pinned = &expected["summary"];

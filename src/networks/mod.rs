@@ -9,6 +9,7 @@
 
 pub mod builtin;
 pub mod download;
+pub mod filterbank;
 pub mod inception;
 pub mod registry;
 pub mod vit;

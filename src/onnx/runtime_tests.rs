@@ -310,3 +310,62 @@ fn a_large_initializer_is_written_once_and_read_back() {
     assert_eq!(got[0].0, [1, 2, n as i64 / 2]);
     assert_eq!(got[0].1, expected);
 }
+
+/// `tests/fixtures/<folder>/<name>`, an array numpy saved.
+pub(crate) fn fixture_npy<T: ndarray_npy::ReadNpyExt>(folder: &str, name: &str) -> T {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(folder)
+        .join(name);
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    T::read_npy(file).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `tests/fixtures/<folder>/expected.json`, what the fixture script pinned.
+pub(crate) fn fixture_expected(folder: &str) -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(folder)
+        .join("expected.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A built-in network's fixture check: `inputs.npy` of `tests/fixtures/<folder>`
+/// through `model` (input `images`, outputs `features` and `logits`), each
+/// output's shape checked against `features.npy` and `logits.npy`; returns
+/// per output the largest absolute difference and the reference's largest
+/// magnitude, or `None` when ONNX Runtime is not installed.
+pub(crate) fn builtin_fixture_differences(folder: &str, model: &[u8]) -> Option<[(f64, f64); 2]> {
+    use ndarray::{Array2, Array4};
+    let inputs: Array4<f32> = fixture_npy(folder, "inputs.npy");
+    let references: [Array2<f32>; 2] = [
+        fixture_npy(folder, "features.npy"),
+        fixture_npy(folder, "logits.npy"),
+    ];
+    let mut session = session(model, 2)?;
+    let shape = inputs.shape().to_vec();
+    let data = inputs.iter().copied().collect();
+    let got = run(
+        &mut session,
+        "images",
+        &shape,
+        data,
+        &["features", "logits"],
+    );
+    Some(std::array::from_fn(|i| {
+        let (dims, values) = &got[i];
+        let reference = &references[i];
+        let expected: Vec<i64> = reference.shape().iter().map(|&d| d as i64).collect();
+        assert_eq!(dims, &expected, "output {i}'s shape");
+        let max_diff = values
+            .iter()
+            .zip(reference.iter())
+            .map(|(a, b)| f64::from((a - b).abs()))
+            .fold(0.0, f64::max);
+        let scale = reference
+            .iter()
+            .fold(0f64, |m, &v| m.max(f64::from(v.abs())));
+        (max_diff, scale)
+    }))
+}
