@@ -167,7 +167,8 @@ fn list(values: &[f64]) -> String {
 }
 
 /// The checks of the FID paper's experiment on the measured rows.
-/// With `builtin`, the checks the built-in network is known to miss (it is
+/// With `builtin` (the first built-in network, `builtin-randconv-v1`; not
+/// `builtin-filterbank`), the checks it is known to miss (it is
 /// nearly blind to swirl at small sizes, and noisy images stay inside its
 /// real manifold, so precision does not fall) are reported, not required.
 pub fn checks(

@@ -15,7 +15,7 @@ use super::spec::{
     resolve, sidecar_path, Layout, ModelSpec, Pooling, Port, SpecOverrides, ValueRange,
 };
 use super::BackendError;
-use crate::networks::builtin;
+use crate::networks::{builtin, filterbank};
 
 /// What one batch gives.
 #[derive(Debug, Clone)]
@@ -40,29 +40,90 @@ pub trait FeatureExtractor {
     fn extract(&mut self, input: &[f32], count: usize) -> Result<BatchOutput, BackendError>;
 }
 
-/// Which model: geneval's built-in network, or an ONNX file.
+/// Which model: one of geneval's built-in networks, or an ONNX file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelSource {
-    /// [`builtin`]: made by geneval, no download; not comparable with published numbers.
-    Builtin,
+    /// Made by geneval, no download; not comparable with published numbers.
+    Builtin(BuiltinNetwork),
     /// An `.onnx` file.
     File(PathBuf),
 }
 
+/// geneval's built-in networks. Both take the same input and give 256
+/// features and 16 logits, so they share [`builtin_spec`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuiltinNetwork {
+    /// `builtin`: [`builtin`], random convolutions (`builtin-randconv-v1`),
+    /// kept so that old records can be reproduced and compared.
+    RandConv,
+    /// `builtin-filterbank`: [`filterbank`], oriented filter energies
+    /// (`builtin-filterbank-v1`), which sees every disturbance of the
+    /// self-check.
+    FilterBank,
+}
+
+impl BuiltinNetwork {
+    /// Every built-in network, in the order `models list` shows them.
+    pub const ALL: [BuiltinNetwork; 2] = [BuiltinNetwork::RandConv, BuiltinNetwork::FilterBank];
+
+    /// The name `--model` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            BuiltinNetwork::RandConv => "builtin",
+            BuiltinNetwork::FilterBank => "builtin-filterbank",
+        }
+    }
+
+    /// The id records carry.
+    pub fn id(self) -> &'static str {
+        match self {
+            BuiltinNetwork::RandConv => builtin::BUILTIN_ID,
+            BuiltinNetwork::FilterBank => filterbank::FILTERBANK_ID,
+        }
+    }
+
+    /// What it is, in a few words, for `models list`.
+    pub fn description(self) -> &'static str {
+        match self {
+            BuiltinNetwork::RandConv => "random convolutions",
+            BuiltinNetwork::FilterBank => {
+                "oriented filter energies; sees every self-check disturbance"
+            }
+        }
+    }
+
+    /// The ONNX model.
+    pub fn model_bytes(self) -> Vec<u8> {
+        match self {
+            BuiltinNetwork::RandConv => builtin::model_bytes(),
+            BuiltinNetwork::FilterBank => filterbank::model_bytes(),
+        }
+    }
+
+    /// The built-in network with this `--model` name.
+    pub fn named(text: &str) -> Option<BuiltinNetwork> {
+        Self::ALL.into_iter().find(|n| n.name() == text)
+    }
+
+    /// The built-in network with this model id.
+    pub fn with_id(id: &str) -> Option<BuiltinNetwork> {
+        Self::ALL.into_iter().find(|n| n.id() == id)
+    }
+}
+
 impl ModelSource {
-    /// `builtin` or a path.
+    /// A built-in network's name or a path.
     pub fn parse(text: &str) -> ModelSource {
-        if text == "builtin" {
-            ModelSource::Builtin
-        } else {
-            ModelSource::File(PathBuf::from(text))
+        match BuiltinNetwork::named(text) {
+            Some(network) => ModelSource::Builtin(network),
+            None => ModelSource::File(PathBuf::from(text)),
         }
     }
 
     /// How records name it.
     pub fn display(&self) -> String {
         match self {
-            ModelSource::Builtin => "builtin".into(),
+            ModelSource::Builtin(network) => network.name().into(),
             ModelSource::File(path) => path.display().to_string(),
         }
     }
@@ -136,7 +197,8 @@ fn ports(outlets: &[ort::value::Outlet]) -> Vec<Port> {
         .collect()
 }
 
-/// The built-in network's spec: what [`builtin::model_bytes`] declares.
+/// The built-in networks' spec: what [`builtin::model_bytes`] and
+/// [`filterbank::model_bytes`] declare.
 pub fn builtin_spec() -> ModelSpec {
     ModelSpec {
         input: builtin::INPUT_NAME.into(),
@@ -175,10 +237,10 @@ fn read_model(
     given: Option<&String>,
 ) -> Result<(Vec<u8>, PathBuf, String), BackendError> {
     match source {
-        ModelSource::Builtin => Ok((
-            builtin::model_bytes(),
-            PathBuf::from("builtin"),
-            builtin::BUILTIN_ID.to_owned(),
+        ModelSource::Builtin(network) => Ok((
+            network.model_bytes(),
+            PathBuf::from(network.name()),
+            network.id().to_owned(),
         )),
         ModelSource::File(path) => {
             if !path.exists() {
@@ -200,7 +262,7 @@ fn read_model(
 /// The spec file that applies: `--model-spec`, else the sidecar if present.
 fn spec_file(source: &ModelSource, options: &OpenOptions) -> Option<PathBuf> {
     match source {
-        ModelSource::Builtin => None,
+        ModelSource::Builtin(_) => None,
         ModelSource::File(path) => options
             .spec_file
             .clone()
@@ -219,7 +281,7 @@ fn resolve_spec(
     options: &OpenOptions,
 ) -> Result<ModelSpec, BackendError> {
     match source {
-        ModelSource::Builtin => {
+        ModelSource::Builtin(_) => {
             let spec = builtin_spec();
             // The built-in spec is fixed; still prove the graph agrees with it.
             resolve(name, inputs, outputs, overrides_of(&spec))?;
@@ -522,7 +584,14 @@ mod tests {
 
     #[test]
     fn model_source_parses() {
-        assert_eq!(ModelSource::parse("builtin"), ModelSource::Builtin);
+        assert_eq!(
+            ModelSource::parse("builtin"),
+            ModelSource::Builtin(BuiltinNetwork::RandConv)
+        );
+        assert_eq!(
+            ModelSource::parse("builtin-filterbank"),
+            ModelSource::Builtin(BuiltinNetwork::FilterBank)
+        );
         assert_eq!(
             ModelSource::parse("m.onnx"),
             ModelSource::File("m.onnx".into())

@@ -12,5 +12,7 @@ pub mod spec;
 
 pub use device::Device;
 pub use error::BackendError;
-pub use extractor::{BatchOutput, FeatureExtractor, ModelSource, OnnxExtractor, OpenOptions};
+pub use extractor::{
+    BatchOutput, BuiltinNetwork, FeatureExtractor, ModelSource, OnnxExtractor, OpenOptions,
+};
 pub use spec::{Layout, ModelSpec, Pooling, SpecOverrides};

@@ -20,7 +20,8 @@ pub struct DemoArgs {
     /// Images per set in the closing self-check (0: skip it).
     #[arg(long, default_value_t = 150)]
     pub selfcheck_n: usize,
-    /// Feature extraction [default model: fid-inception if cached, else builtin].
+    /// Feature extraction [default model: fid-inception if cached, else
+    /// builtin-filterbank].
     #[command(flatten)]
     pub extract: ExtractArgs,
 }

@@ -12,9 +12,11 @@ use crate::preprocess::ResizeMode;
 pub struct ExtractArgs {
     /// Feature model: `fid-inception` (default: pytorch-fid's network,
     /// fetched and converted once), `dinov2-vitl14` (FD_DINOv2's network),
-    /// `clip-vit-l14-336` (CMMD's network), `builtin` (geneval's own network,
-    /// no download; not comparable with published numbers) or an .onnx file.
-    #[arg(long, value_name = "NAME|builtin|PATH")]
+    /// `clip-vit-l14-336` (CMMD's network), `builtin-filterbank` or `builtin`
+    /// (geneval's own networks: oriented filter energies, or the first one's
+    /// random convolutions; no download; not comparable with published
+    /// numbers) or an .onnx file.
+    #[arg(long, value_name = "NAME|PATH")]
     pub model: Option<String>,
     /// FID Inception feature layer, as pytorch-fid's --dims: 2048 (pool3),
     /// 768, 192 or 64.

@@ -23,7 +23,8 @@ pub struct SelfcheckArgs {
     /// Seed of the reference set (the clean set uses seed + 1).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Feature extraction [default model: fid-inception if cached, else builtin].
+    /// Feature extraction [default model: fid-inception if cached, else
+    /// builtin-filterbank].
     #[command(flatten)]
     pub extract: ExtractArgs,
 }

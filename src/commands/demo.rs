@@ -11,6 +11,8 @@ use anyhow::{Context, Result};
 use geneval_reports::metric::{Direction, PRDC};
 use geneval_reports::Format;
 use ndarray::Array2;
+
+use crate::backend::BuiltinNetwork;
 use std::path::Path;
 
 use super::selfcheck::{self, default_model};
@@ -114,7 +116,7 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<Outcome> {
             args.n,
             args.size,
             args.size,
-            if model == "builtin" {
+            if BuiltinNetwork::named(&model).is_some() {
                 " (geneval's own network: not comparable with published numbers)"
             } else {
                 ""

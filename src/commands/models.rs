@@ -2,6 +2,7 @@
 //! the other commands call [`crate::networks::registry::ensure`] themselves.
 
 use super::Outcome;
+use crate::backend::BuiltinNetwork;
 use crate::cli::{GlobalArgs, ModelsCommand};
 use crate::networks::registry::{self, Installed, ModelEntry, MODELS};
 use crate::record::RecordBuilder;
@@ -32,7 +33,7 @@ pub fn run(command: &ModelsCommand, global: &GlobalArgs) -> Result<Outcome> {
                 let dir = registry::entry_dir(&entry)?;
                 let cached = registry::cached(&entry)?;
                 summary.push(format!(
-                    "{:<17} {}  [{}]",
+                    "{:<18} {}  [{}]",
                     entry.name,
                     entry.description,
                     match &cached {
@@ -46,7 +47,7 @@ pub fn run(command: &ModelsCommand, global: &GlobalArgs) -> Result<Outcome> {
                         None => "not cached".to_owned(),
                     }
                 ));
-                summary.push(format!("{:<17} {}", "", dir.display()));
+                summary.push(format!("{:<18} {}", "", dir.display()));
                 list.push(json!({
                     "name": entry.name,
                     "url": entry.url,
@@ -59,10 +60,15 @@ pub fn run(command: &ModelsCommand, global: &GlobalArgs) -> Result<Outcome> {
                     "cached": cached.as_ref().map(installed_json),
                 }));
             }
-            summary.push(format!(
-                "{:<17} geneval's own network (no download; not comparable with published numbers)",
-                "builtin"
-            ));
+            for network in BuiltinNetwork::ALL {
+                summary.push(format!(
+                    "{:<18} geneval's own network, {} ({}; no download; not comparable with \
+                     published numbers)",
+                    network.name(),
+                    network.id(),
+                    network.description()
+                ));
+            }
             builder.record().setting("models", list);
         }
         ModelsCommand::Fetch { name, sha256 } => {

@@ -12,6 +12,7 @@ use ndarray::Array2;
 use std::path::{Path, PathBuf};
 
 use super::Outcome;
+use crate::backend::BuiltinNetwork;
 use crate::cli::{GlobalArgs, SelfcheckArgs};
 use crate::experiment::{checks, kept_classes, Reference, Row, LEVELS};
 use crate::extract::Extraction;
@@ -19,11 +20,11 @@ use crate::generate::{self, Disturbance, GenerateOptions, ImageFormat};
 use crate::networks::registry;
 use crate::record::RecordBuilder;
 
-/// Why some checks are `info` with the built-in network.
-const BUILTIN_INFO: &str = "`info`: a check the built-in network is known to miss (swirl barely \
-     changes its features at small sizes; noisy images stay inside its real manifold, so \
-     precision does not fall); reported, not required. With `--model fid-inception` every check \
-     is required.";
+/// Why some checks are `info` with the first built-in network.
+const BUILTIN_INFO: &str = "`info`: a check the first built-in network (`builtin`, random \
+     convolutions) is known to miss (swirl barely changes its features at small sizes; noisy \
+     images stay inside its real manifold, so precision does not fall); reported, not required. \
+     With `--model builtin-filterbank` or `fid-inception` every check is required.";
 
 /// A folder's feature rows and logits, as f64.
 pub fn features(
@@ -43,11 +44,12 @@ fn table_line(set: &str, row: &Row) -> String {
 }
 
 /// The model a selfcheck uses when none is named: the FID network if it is
-/// cached, otherwise the built-in one (never a download).
+/// cached, otherwise the built-in filter-bank network, which passes every
+/// check (never a download).
 pub fn default_model() -> String {
     match registry::cached(&registry::FID_INCEPTION) {
         Ok(Some(_)) => registry::FID_INCEPTION.name.to_owned(),
-        _ => "builtin".to_owned(),
+        _ => BuiltinNetwork::FilterBank.name().to_owned(),
     }
 }
 
@@ -137,7 +139,8 @@ pub fn run(args: &SelfcheckArgs, global: &GlobalArgs) -> Result<Outcome> {
         dropped.push(row);
     }
 
-    let builtin = extract.model.as_deref() == Some("builtin");
+    let builtin =
+        extract.model.as_deref().and_then(BuiltinNetwork::named) == Some(BuiltinNetwork::RandConv);
     let checks = checks(&clean, &disturbed, &dropped, builtin);
     let passed = checks.iter().all(|c| c.passed || !c.required);
     let results_path = args.out.join("results.jsonl");

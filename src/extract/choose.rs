@@ -111,7 +111,7 @@ impl Extraction<'_> {
     /// do something; a number computed without it would be silently wrong.
     fn refuse_ignored_flags(&self, model: &str) -> Result<()> {
         let args = self.args;
-        let builtin = matches!(ModelSource::parse(model), ModelSource::Builtin);
+        let builtin = matches!(ModelSource::parse(model), ModelSource::Builtin(_));
         let registered = registry::entry(model).is_ok();
         let network = if builtin {
             "the built-in network"

@@ -3,14 +3,15 @@
 //! files skipped with `--skip-bad`.
 
 use super::{Extraction, ImageSide};
+use crate::backend::BuiltinNetwork;
 use crate::backend::FeatureExtractor;
 use crate::networks::download::hex;
-use crate::networks::{builtin, registry};
+use crate::networks::registry;
 use crate::pipeline;
 use crate::record::{InputRecord, ModelRecord, ResultRecord};
 
 /// The note every result made with the built-in network carries.
-pub const BUILTIN_NOTE: &str = "features from geneval's built-in network (a fixed random convolutional net): fine for comparing runs with each other and for CI gates, NOT comparable with published FID/IS/KID numbers";
+pub const BUILTIN_NOTE: &str = "features from one of geneval's built-in networks (fixed weights, no training; the model id says which): fine for comparing runs with each other and for CI gates, NOT comparable with published FID/IS/KID numbers";
 
 /// What the record says about one side's extraction.
 #[derive(Debug)]
@@ -110,7 +111,7 @@ impl Extraction<'_> {
                 .setting("list_images", run.list_images as u64)
                 .setting("list_sha256", run.list_sha256.as_str());
         }
-        if extractor.model_id() == builtin::BUILTIN_ID {
+        if BuiltinNetwork::with_id(extractor.model_id()).is_some() {
             record.warnings.push(BUILTIN_NOTE.into());
         }
         record.warnings.extend(self.notes.iter().cloned());

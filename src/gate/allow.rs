@@ -26,6 +26,7 @@
 
 use super::config::RunSpec;
 use super::run::child_args;
+use crate::backend::BuiltinNetwork;
 use crate::cli::{Cli, Command, ExtractArgs};
 use crate::networks::registry;
 use clap::{CommandFactory, FromArgMatches};
@@ -151,7 +152,7 @@ fn problems(args: &[String], folder: &Path, from_gate: bool) -> Result<Vec<Strin
 /// name, and `--model-spec`.
 fn extract_models(extract: &ExtractArgs, check: &mut impl FnMut(&str, &Path)) {
     if let Some(model) = extract.model.as_deref() {
-        if model != "builtin" && registry::entry(model).is_err() {
+        if BuiltinNetwork::named(model).is_none() && registry::entry(model).is_err() {
             check("--model", Path::new(model));
         }
     }

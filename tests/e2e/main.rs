@@ -23,6 +23,7 @@ mod records_hostile;
 mod reference_stats;
 mod report;
 mod report_samples;
+mod selfcheck;
 mod shards;
 #[cfg(target_os = "linux")]
 mod special_files;
