@@ -79,13 +79,11 @@ pub fn run(args: &NnArgs, global: &GlobalArgs) -> Result<Outcome> {
     let mut extraction = Extraction::new(&args.extract, global.quiet);
     let (real, input_real) = feature_rows(&args.real, &mut extraction, "real")?;
     let (fake, input_fake) = feature_rows(&args.fake, &mut extraction, "generated")?;
-    let held_out = match &args.real_test {
-        Some(path) => {
-            let (rows, input) = feature_rows(path, &mut extraction, "held-out real")?;
-            Some((rows, input))
-        }
-        None => None,
-    };
+    let held_out = args
+        .real_test
+        .as_ref()
+        .map(|path| feature_rows(path, &mut extraction, "held-out real"))
+        .transpose()?;
     // C_T (Meehan et al. 2020, dgm-eval's compute_CTscore) on the raw
     // features whatever --distance says: dgm-eval's definition is its own
     // PCA and Euclidean k-means cells and neighbours, and a held-out set
