@@ -78,6 +78,29 @@ fn remote_requests(log_path: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Runs Chromium with `args`, its console on stderr and a net log at
+/// `net_log`; fails the test unless it exited 0, printed no console message
+/// and the page requested nothing but `file:` and `data:` URLs.
+fn run_offline(browser: &Path, net_log: &Path, args: &[&str]) -> std::process::Output {
+    let profile = tempfile::tempdir().unwrap();
+    let out = headless(browser, profile.path())
+        .args(["--enable-logging=stderr", "--v=0"])
+        .arg(format!("--log-net-log={}", net_log.display()))
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "chromium {args:?} failed: {stderr}");
+    let console: Vec<&str> = stderr.lines().filter(|l| l.contains("CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    let remote = remote_requests(net_log);
+    assert!(
+        remote.is_empty(),
+        "the report made network requests: {remote:?}"
+    );
+    out
+}
+
 /// The Chromium to test with, or `None` (the test is then skipped with a
 /// note) unless `GENEVAL_REQUIRE_BROWSER` makes its absence a failure.
 fn chromium_or_skip() -> Option<PathBuf> {
@@ -160,11 +183,7 @@ fn make_records(dir: &Path) -> PathBuf {
                     ])
                     .output()
                     .unwrap();
-                assert!(
-                    out.status.success(),
-                    "{args:?}: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
+                assert_success(&out, &format!("{args:?}"));
             }
         }
     }
@@ -205,11 +224,7 @@ fn html_report_renders_in_headless_chromium_without_errors_or_requests() {
         .args(["--dump-dom", &url])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "chromium --dump-dom failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out, "chromium --dump-dom failed");
     let dom = String::from_utf8_lossy(&out.stdout);
     assert!(
         dom.matches("<table").count() >= 3,
@@ -231,33 +246,17 @@ fn html_report_renders_in_headless_chromium_without_errors_or_requests() {
     std::fs::copy(&html, artifacts.join("report.html")).unwrap();
     let shot = artifacts.join("report.png");
     let _ = std::fs::remove_file(&shot);
-    let net_log = dir.path().join("netlog.json");
-    let profile = tempfile::tempdir().unwrap();
-    let out = headless(&browser, profile.path())
-        .args([
-            "--enable-logging=stderr",
-            "--v=0",
+    // No console message and no request made by the page (see
+    // `page_requests`); the test's detector is checked below on a page that
+    // does load a remote image.
+    run_offline(
+        &browser,
+        &dir.path().join("netlog.json"),
+        &[
             "--window-size=1280,4200",
-        ])
-        .arg(format!("--log-net-log={}", net_log.display()))
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(&url)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "chromium --screenshot failed: {stderr}"
-    );
-    let console: Vec<&str> = stderr.lines().filter(|l| l.contains("CONSOLE")).collect();
-    assert!(console.is_empty(), "console messages: {console:#?}");
-
-    // No request made by the page (see `page_requests`); the test's detector
-    // is checked on a page that does load a remote image.
-    let remote = remote_requests(&net_log);
-    assert!(
-        remote.is_empty(),
-        "the report made network requests: {remote:?}"
+            &format!("--screenshot={}", shot.display()),
+            &url,
+        ],
     );
     let probe = dir.path().join("probe.html");
     std::fs::write(
@@ -305,32 +304,16 @@ fn report_thumbnails_decode_in_headless_chromium_without_requests() {
         .args(["report", s(&records), "-o", s(&html), "--quiet"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out, "");
     let page = std::fs::read_to_string(&html).unwrap();
     let expected = crate::report_samples::EXPECTED_THUMBNAILS;
     assert_eq!(page.matches("<img").count(), expected);
 
     // The page itself: no console message, no request but file: and data:.
-    let net_log = dir.path().join("netlog.json");
-    let profile = tempfile::tempdir().unwrap();
-    let out = headless(&browser, profile.path())
-        .args(["--enable-logging=stderr", "--v=0"])
-        .arg(format!("--log-net-log={}", net_log.display()))
-        .args(["--dump-dom", &format!("file://{}", html.display())])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "chromium --dump-dom failed: {stderr}");
-    let console: Vec<&str> = stderr.lines().filter(|l| l.contains("CONSOLE")).collect();
-    assert!(console.is_empty(), "console messages: {console:#?}");
-    let remote = remote_requests(&net_log);
-    assert!(
-        remote.is_empty(),
-        "the report made network requests: {remote:?}"
+    let out = run_offline(
+        &browser,
+        &dir.path().join("netlog.json"),
+        &["--dump-dom", &format!("file://{}", html.display())],
     );
     let dom = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
@@ -355,11 +338,7 @@ fn report_thumbnails_decode_in_headless_chromium_without_requests() {
         .arg(format!("file://{}", probe.display()))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out, "");
     let dom = String::from_utf8_lossy(&out.stdout);
     let want = format!("<p id=\"probe\">decoded {expected} of {expected}</p>");
     assert!(

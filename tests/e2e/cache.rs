@@ -36,11 +36,7 @@ impl Sandbox {
                 ])
                 .output()
                 .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            assert_success(&out, "");
         }
         sandbox
     }
@@ -59,11 +55,7 @@ impl Sandbox {
 
     fn json(&self, args: &[&str]) -> Value {
         let out = self.cmd().args(args).arg("--json").output().unwrap();
-        assert!(
-            out.status.success(),
-            "geneval {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out, &format!("geneval {args:?}"));
         serde_json::from_slice(&out.stdout).unwrap()
     }
 

@@ -338,3 +338,14 @@ pub fn read_mu_sigma(path: &Path) -> (ndarray::Array1<f64>, Array2<f64>) {
     let mut npz = ndarray_npy::NpzReader::new(std::fs::File::open(path).unwrap()).unwrap();
     (npz.by_name("mu").unwrap(), npz.by_name("sigma").unwrap())
 }
+
+/// Fails the test with the command's stderr (after `context: `, when given)
+/// unless it exited 0.
+pub fn assert_success(out: &std::process::Output, context: &str) {
+    let separator = if context.is_empty() { "" } else { ": " };
+    assert!(
+        out.status.success(),
+        "{context}{separator}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

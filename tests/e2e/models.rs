@@ -77,11 +77,7 @@ impl Sandbox {
 
 fn json_of(cmd: &mut assert_cmd::Command, args: &[&str]) -> serde_json::Value {
     let out = cmd.args(args).arg("--json").output().unwrap();
-    assert!(
-        out.status.success(),
-        "geneval {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out, &format!("geneval {args:?}"));
     serde_json::from_slice(&out.stdout).unwrap()
 }
 

@@ -74,11 +74,7 @@ fn generated_copies_of_the_training_set_are_all_found() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out, "");
     let options = GenerateOptions {
         n: 30,
         size: 32,

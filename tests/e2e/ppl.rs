@@ -2,7 +2,7 @@
 //! made by tests/fixtures/ppl/generate.py): corpus windows, llama.cpp's second
 //! half, per text as evaluate, a KV-cache export, and bad input.
 
-use crate::common::{assert_rel, fixture, geneval, run_error, run_json, s};
+use crate::common::{assert_rel, assert_success, fixture, geneval, run_error, run_json, s};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -383,11 +383,7 @@ fn external_data_is_found_beside_the_model_from_any_working_directory() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out, "");
     let record: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_rel(
         record["value"].as_f64().unwrap(),

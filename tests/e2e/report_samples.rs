@@ -38,11 +38,7 @@ pub fn sample_records(dir: &Path) -> PathBuf {
             .args(["--label", "model=a"])
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out, &format!("{args:?}"));
     }
     dir.join("runs.jsonl")
 }
@@ -60,11 +56,7 @@ fn report(cwd: &Path, records: &Path, html: &Path, extra: &[&str]) -> (String, s
         .args(extra)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "report: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out, "report");
     let record = serde_json::from_slice(&out.stdout).unwrap();
     (std::fs::read_to_string(html).unwrap(), record)
 }

@@ -81,11 +81,7 @@ impl Sandbox {
                 .arg(path)
                 .output()
                 .unwrap();
-            assert!(
-                out.status.success(),
-                "import {name}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            assert_success(&out, &format!("import {name}"));
         }
         sandbox
     }
@@ -103,11 +99,7 @@ impl Sandbox {
     /// Runs with `--json`; every stdout line is one record.
     fn records(&self, args: &[&str]) -> Vec<Value> {
         let out = self.cmd().args(args).arg("--json").output().unwrap();
-        assert!(
-            out.status.success(),
-            "geneval {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out, &format!("geneval {args:?}"));
         String::from_utf8(out.stdout)
             .unwrap()
             .lines()
