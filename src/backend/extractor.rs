@@ -15,6 +15,7 @@ use super::spec::{
     resolve, sidecar_path, Layout, ModelSpec, Pooling, Port, SpecOverrides, ValueRange,
 };
 use super::BackendError;
+use crate::networks::download::hex;
 use crate::networks::{builtin, filterbank};
 
 /// What one batch gives.
@@ -168,10 +169,6 @@ impl std::fmt::Debug for OnnxExtractor {
             .field("device", &self.device)
             .finish_non_exhaustive()
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn ports(outlets: &[ort::value::Outlet]) -> Vec<Port> {

@@ -97,7 +97,7 @@ impl Message for NamedAttribute<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::onnx::proto::hex;
+    use crate::networks::download::hex;
 
     fn encode(name: &str, value: Attribute) -> String {
         hex(&NamedAttribute {

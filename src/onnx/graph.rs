@@ -333,7 +333,7 @@ impl Message for Dim {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::onnx::proto::hex;
+    use crate::networks::download::hex;
 
     #[test]
     fn value_info_matches_onnx_python() {

@@ -139,7 +139,7 @@ impl Message for Entry<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::onnx::proto::hex;
+    use crate::networks::download::hex;
     use crate::onnx::{Attribute, Dim, ElemType};
 
     /// Every kind of field once: symbolic and fixed dims, an int64 and a

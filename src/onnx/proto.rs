@@ -114,12 +114,6 @@ pub(crate) trait Message {
     }
 }
 
-/// Lower-case hex of `bytes`, to compare encodings with Python's `.hex()`.
-#[cfg(test)]
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

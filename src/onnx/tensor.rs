@@ -137,7 +137,7 @@ impl Message for NamedTensor<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::onnx::proto::hex;
+    use crate::networks::download::hex;
 
     #[test]
     fn float_tensor_matches_onnx_python() {
