@@ -204,6 +204,16 @@ fn file_name(name: &str) -> &str {
     name.rsplit('/').next().unwrap_or(name)
 }
 
+/// ` · cosine 0.123` for a pair's recorded distance; empty when none.
+fn distance_caption(distance: &str, value: Option<f64>) -> String {
+    value.map_or_else(String::new, |d| {
+        format!(
+            " · {distance} {}",
+            geneval_reports::format::significant(d, 3)
+        )
+    })
+}
+
 /// The copies and outliers sections of an `nn` (`authpct`) record.
 fn nn_jobs(record: &SourcedRecord, bases: &[PathBuf]) -> Vec<Job> {
     let r = &record.record;
@@ -231,12 +241,7 @@ fn nn_jobs(record: &SourcedRecord, bases: &[PathBuf]) -> Vec<Job> {
     };
     for (position, pair) in copies.iter().enumerate() {
         let mut caption = format!("{} ~ {}", file_name(&pair.fake), file_name(&pair.real));
-        if let Some(d) = pair.distance {
-            caption.push_str(&format!(
-                " · {distance} {}",
-                geneval_reports::format::significant(d, 3)
-            ));
-        }
+        caption.push_str(&distance_caption(distance, pair.distance));
         if let Some(ratio) = pair.ratio {
             caption.push_str(&format!(
                 " · {} of its neighbour",
@@ -275,13 +280,8 @@ fn nn_jobs(record: &SourcedRecord, bases: &[PathBuf]) -> Vec<Job> {
             what: "outliers",
         };
         for (position, pair) in outliers.iter().enumerate() {
-            let mut caption = file_name(&pair.fake).to_owned();
-            if let Some(d) = pair.distance {
-                caption.push_str(&format!(
-                    " · {distance} {}",
-                    geneval_reports::format::significant(d, 3)
-                ));
-            }
+            let caption =
+                file_name(&pair.fake).to_owned() + &distance_caption(distance, pair.distance);
             job.tiles.push(TileSpec {
                 images: vec![wanted(&pair.fake, is_images(1), bases)],
                 caption,
