@@ -190,12 +190,6 @@ fn gabor_bank(orientations: usize) -> Vec<f32> {
     even_all
 }
 
-/// A scalar (shape `[]`) float initializer.
-fn scalar(g: &mut GraphBuilder, name: &str, value: f32) -> String {
-    g.initializer_f32(name, &[], &[value]);
-    name.to_owned()
-}
-
 /// `ln(1 + x/ε) · weight`.
 fn compress(g: &mut GraphBuilder, x: &str, weight: &str) -> String {
     let scaled = g.op("Mul", &[x, "inverse_epsilon"], []);
@@ -251,15 +245,20 @@ fn model() -> ModelBuilder {
     }
     g.initializer_i64("split.luminance", &[2], &[1, 2]);
     g.initializer_f32("spectrum.ones", &[ORIENTATIONS, 1], &[1.0; ORIENTATIONS]);
-    scalar(&mut g, "energy_floor", ENERGY_FLOOR);
-    scalar(&mut g, "inverse_epsilon", 1.0 / EPSILON);
-    scalar(&mut g, "one", 1.0);
-    scalar(&mut g, "grid_weight", GRID_WEIGHT);
-    scalar(&mut g, "means_weight", MEANS_WEIGHT);
-    scalar(&mut g, "spectrum_floor", SPECTRUM_FLOOR);
-    scalar(&mut g, "flat_spectrum", 1.0 / ORIENTATIONS as f32);
-    scalar(&mut g, "spectrum_weight", SPECTRUM_WEIGHT);
-    scalar(&mut g, "mean_colour_weight", MEAN_COLOUR_WEIGHT);
+    // The graph's scalar constants (shape `[]`), named where they are used.
+    for (name, value) in [
+        ("energy_floor", ENERGY_FLOOR),
+        ("inverse_epsilon", 1.0 / EPSILON),
+        ("one", 1.0),
+        ("grid_weight", GRID_WEIGHT),
+        ("means_weight", MEANS_WEIGHT),
+        ("spectrum_floor", SPECTRUM_FLOOR),
+        ("flat_spectrum", 1.0 / ORIENTATIONS as f32),
+        ("spectrum_weight", SPECTRUM_WEIGHT),
+        ("mean_colour_weight", MEAN_COLOUR_WEIGHT),
+    ] {
+        g.initializer_f32(name, &[], &[value]);
+    }
 
     let image_axes = || ("axes", Attribute::Ints(vec![2, 3]));
     let colour_image = g.op("Conv", &[INPUT_NAME, "colour.weight"], []);
